@@ -1,0 +1,28 @@
+# The front door: `make test` and `make serve` work on a fresh machine with only Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test serve lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check fakes3 tests
+	$(BIN)/mypy fakes3
+
+test: lint
+	$(BIN)/pytest -n auto -q
+
+serve: $(STAMP)
+	$(BIN)/fakes3 serve
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,3 @@
+from fakes3.cli import main
+
+raise SystemExit(main())

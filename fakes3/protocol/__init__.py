@@ -1,0 +1,1 @@
+"""Wire formats, driven by botocore's own service models: no hand-written XML per operation."""

@@ -1,0 +1,57 @@
+"""The request body as a handler sees it: a read-only stream, already de-chunked.
+
+``aws-chunked`` uploads (boto3, s3fs and the AWS CLI send them) may carry checksums in trailing
+headers, which are known only once the body has been read to the end: ``trailers`` holds them then.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class RequestBody(io.RawIOBase):
+    def __init__(self, stream: Readable, length: int | None) -> None:
+        self._stream = stream
+        self._remaining = length  # None: read to EOF
+        self.length = length
+
+    @property
+    def trailers(self) -> dict[str, str]:
+        return getattr(self._stream, "trailers", {})
+
+    @property
+    def consumed(self) -> bool:
+        return self._remaining == 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._remaining is not None:
+            if self._remaining <= 0:
+                return b""
+            if size is None or size < 0 or size > self._remaining:
+                size = self._remaining
+        data = self._stream.read(-1 if size is None else size)
+        if self._remaining is not None:
+            self._remaining -= len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def iter_chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        while chunk := self.read(size):
+            yield chunk
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RequestBody:
+        return cls(io.BytesIO(data), len(data))

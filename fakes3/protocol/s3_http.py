@@ -1,0 +1,116 @@
+"""S3 over HTTP: one request in, one response out, through the protocol layer.
+
+route -> parse (botocore's model) -> handler (boto3-shaped dicts) -> serialize. Authentication
+and the fault seam slot in around ``invoke``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from botocore.model import ServiceModel
+
+from fakes3.context import RequestContext
+from fakes3.errors import AWSError, S3Error
+from fakes3.protocol import restxml
+from fakes3.protocol.awschunked import AwsChunkedReader
+from fakes3.protocol.body import RequestBody
+from fakes3.protocol.http import Headers, HttpRequest
+from fakes3.protocol.s3_routing import Route, Target, build_routes, resolve, split_target
+from fakes3.protocol.service_models import service_model
+
+Handler = Callable[[str, dict[str, Any], RequestContext], dict[str, Any]]
+Response = tuple[int, list[tuple[str, str]], Iterable[bytes]]
+
+XML = ("Content-Type", "application/xml")
+
+
+class S3Protocol:
+    def __init__(self, handler: Handler, vhost_domains: Iterable[str] = ("localhost",)) -> None:
+        self.model: ServiceModel = service_model("s3")
+        self.routes: dict[tuple[str, str], list[Route]] = build_routes(self.model)
+        self.handler = handler
+        self.vhost_domains = tuple(d.lower().strip(".") for d in vhost_domains)
+
+    def target(self, request: HttpRequest) -> Target:
+        return split_target(request.raw_path, request.headers.get("host", ""), self.vhost_domains)
+
+    def operation(self, request: HttpRequest, target: Target) -> str:
+        name = resolve(self.routes, request.method, target.scope, request.query,
+                       request.headers.lower_names())
+        if name is None:
+            raise S3Error(
+                "MethodNotAllowed",
+                f"The specified method is not allowed against this resource: {request.method} "
+                f"on {'the service' if target.scope == 'service' else 'a ' + target.scope} "
+                "matches no S3 operation.",
+                405,
+                fields={"Method": request.method, "ResourceType": target.scope.upper()},
+            )
+        return name
+
+    def handle(self, request: HttpRequest, ctx: RequestContext) -> Response:
+        """Answer one S3 request; AWSError is turned into S3's error document by the caller."""
+        target = self.target(request)
+        ctx.resource = "/" + "/".join(p for p in (target.bucket, target.key) if p)
+        operation = self.operation(request, target)
+        ctx.operation = operation
+        op = self.model.operation_model(operation)
+        headers, body = decode_body(request)
+        uri = {"Bucket": target.bucket or "", "Key": target.key or ""}
+        params = restxml.parse_request(op, uri, request.query, headers, body)
+        result = self.handler(operation, params, ctx)
+        status, out_headers, out_body = restxml.serialize_response(op, result)
+        if operation == "GetObject" and result.get("ContentRange"):
+            status = 206
+        if request.method == "HEAD":
+            return status, out_headers, ()
+        if isinstance(out_body, bytes):
+            if out_body:
+                out_headers.append(XML)
+            out_headers.append(("Content-Length", str(len(out_body))))
+            return status, out_headers, (out_body,)
+        return status, out_headers, out_body
+
+    def error(self, request: HttpRequest, err: AWSError, ctx: RequestContext) -> Response:
+        headers = list(err.headers.items())
+        if request.method == "HEAD" or err.status == 304:
+            return err.status, headers, ()  # S3 sends no body on HEAD errors
+        fields = dict(err.fields)
+        fields.setdefault("Resource", ctx.resource if err.status != 500 else None)
+        body = restxml.serialize_error(err.code, err.message, fields, ctx.request_id, ctx.host_id)
+        headers += [XML, ("Content-Length", str(len(body)))]
+        return err.status, headers, (body,)
+
+
+def decode_body(request: HttpRequest) -> tuple[Headers, RequestBody]:
+    """The body as the client meant it: ``aws-chunked`` framing removed, lengths corrected."""
+    headers = request.headers
+    encoding = headers.get("content-encoding", "")
+    length = _length(headers.get("content-length"), "Content-Length")
+    chunked = (headers.get("x-amz-content-sha256", "").startswith("STREAMING-")
+               or "aws-chunked" in encoding.lower())
+    if not chunked:
+        return headers, RequestBody(request.stream, length)
+    decoded = _length(headers.get("x-amz-decoded-content-length"), "x-amz-decoded-content-length")
+    rest = [e.strip() for e in encoding.split(",") if e.strip() not in ("", "aws-chunked")]
+    fixed = headers.replaced({
+        "Content-Length": None if decoded is None else str(decoded),
+        "Content-Encoding": ",".join(rest) or None,
+    })
+    framed = RequestBody(request.stream, length)
+    return fixed, RequestBody(AwsChunkedReader(framed), decoded)
+
+
+def _length(text: str | None, name: str) -> int | None:
+    if text is None or text == "":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise S3Error("InvalidArgument", f"{name} must be a non-negative integer, not {text!r}.",
+                      fields={"ArgumentName": name, "ArgumentValue": text})
+    return value
