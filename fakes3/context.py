@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -17,4 +18,7 @@ class RequestContext:
     operation: str = ""
     # Host and path as the client sent them, for S3's <Resource> and Location headers.
     resource: str = "/"
+    # Raw request headers, for the few a handler needs that the service model does not describe
+    # (DeleteObjects' Content-MD5, which botocore computes itself).
+    headers: Mapping[str, str] = field(default_factory=dict)
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))

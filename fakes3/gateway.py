@@ -68,7 +68,7 @@ class Gateway:
     def serve_s3(self, request: HttpRequest) -> Response:
         request_id, host_id = new_request_ids()
         ctx = RequestContext(request_id=request_id, host_id=host_id, region=self.region,
-                             access_key=access_key_of(request))
+                             access_key=access_key_of(request), headers=request.headers)
         try:
             status, headers, body = self.s3.handle(request, ctx)
         except AWSError as err:

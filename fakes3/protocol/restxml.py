@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -52,6 +54,21 @@ RESPONSE_ROOTS = {
 }
 
 
+def verify_content_md5(header: str, actual: bytes) -> None:
+    """Content-MD5 against the body's MD5: InvalidDigest if unreadable, BadDigest if different."""
+    try:
+        claimed = base64.b64decode(header, validate=True)
+    except (ValueError, TypeError):
+        claimed = b""
+    if len(claimed) != 16:
+        raise S3Error("InvalidDigest", "The Content-MD5 you specified was invalid: "
+                      "send the base64 of the body's 16-byte MD5 digest.")
+    if claimed != actual:
+        raise S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.",
+                      fields={"ExpectedDigest": header,
+                              "CalculatedDigest": base64.b64encode(actual).decode()})
+
+
 def malformed_xml(detail: str = "") -> S3Error:
     message = "The XML you provided was not well-formed or did not validate against our published schema"
     return S3Error("MalformedXML", message + (f" ({detail})" if detail else "") + ".")
@@ -94,13 +111,13 @@ def parse_request(
             if found:
                 params[name] = found
         elif name == payload_name:
-            value = _parse_payload(member, name, body)
+            value = _parse_payload(member, name, body, headers.get("content-md5"))
             if value is not None:
                 params[name] = value
     return params
 
 
-def _parse_payload(member: Shape, name: str, body: RequestBody) -> Any:
+def _parse_payload(member: Shape, name: str, body: RequestBody, content_md5: str | None) -> Any:
     if member.type_name == "blob" and member.serialization.get("streaming"):
         return body
     if body.length is not None and body.length > MAX_XML_BODY:
@@ -111,6 +128,8 @@ def _parse_payload(member: Shape, name: str, body: RequestBody) -> Any:
     data = body.read(MAX_XML_BODY + 1)
     if len(data) > MAX_XML_BODY:
         raise S3Error("MaxMessageLengthExceeded", f"Your {name} document is too big.")
+    if content_md5 is not None:
+        verify_content_md5(content_md5, hashlib.md5(data).digest())
     if member.type_name == "blob":
         return data
     if member.type_name == "string":

@@ -1,0 +1,242 @@
+"""Blob storage: object bodies, written once while streaming, immutable afterwards.
+
+A body stays in memory while it is at most ``spill_threshold`` bytes, and spills to a file in
+the blob directory as soon as it grows past that. A file lives exactly as long as the ``Blob``
+that owns it (``weakref.finalize`` unlinks it): an overwritten or deleted object's file stays
+readable for a GET that is still streaming it, because that GET holds the blob. ``reset`` and
+``close`` remove every file at once; a reader that already opened its file keeps reading (POSIX
+keeps an unlinked file's data while a descriptor is open).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import IO
+
+from fakes3 import checksums
+
+CHUNK = 1 << 20
+_PREFIX = "fakes3-blob-"
+
+
+class Blob:
+    """An immutable body: its size, MD5 and checksums, and a way to stream any byte range."""
+
+    __slots__ = ("size", "md5", "_checksums", "_data", "_path", "__weakref__")
+
+    def __init__(
+        self,
+        *,
+        size: int,
+        md5: bytes,
+        checksums: dict[str, str],
+        data: bytes | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.size = size
+        self.md5 = md5  # raw 16-byte digest
+        self._checksums = checksums
+        self._data = data
+        self._path = path
+
+    @property
+    def path(self) -> str | None:
+        """The file holding the body, or None while it lives in memory."""
+        return self._path
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.md5.hex()}"'
+
+    def checksum(self, algorithm: str) -> str:
+        """The base64 checksum; computed by re-reading the body if it was not computed on write
+        (only when a trailer names an algorithm the request did not announce)."""
+        value = self._checksums.get(algorithm)
+        if value is None:
+            value = checksums.compute(algorithm, self.iter_range(0, self.size - 1))
+            self._checksums[algorithm] = value
+        return value
+
+    def iter_range(
+        self, start: int = 0, end: int | None = None, chunk: int = CHUNK
+    ) -> Iterator[bytes]:
+        """Stream bytes ``start..end`` inclusive (``end`` None: to the end)."""
+        last = self.size - 1 if end is None else min(end, self.size - 1)
+        if last < start:
+            return iter(())
+        if self._data is not None:
+            return _memory_chunks(self._data, start, last, chunk)
+        assert self._path is not None
+        # Open now, not on first next(): once open, deleting or resetting cannot break the read.
+        handle = open(self._path, "rb")  # noqa: SIM115 - closed by the generator
+        return self._file_chunks(handle, start, last, chunk)
+
+    def read(self) -> bytes:
+        """The whole body; for tests and small internal uses only."""
+        return b"".join(self.iter_range())
+
+    def _file_chunks(self, handle: IO[bytes], start: int, last: int, chunk: int) -> Iterator[bytes]:
+        # A generator method: it holds ``self``, so the file outlives every reader.
+        with handle:
+            handle.seek(start)
+            remaining = last - start + 1
+            while remaining > 0:
+                data = handle.read(min(chunk, remaining))
+                if not data:
+                    raise OSError(f"blob file {self._path} ended {remaining} bytes early")
+                remaining -= len(data)
+                yield data
+
+
+def _memory_chunks(data: bytes, start: int, last: int, chunk: int) -> Iterator[bytes]:
+    if start == 0 and last == len(data) - 1 and len(data) <= chunk:
+        yield data  # the common small GET: no copy
+        return
+    view = memoryview(data)
+    for pos in range(start, last + 1, chunk):
+        yield bytes(view[pos : min(pos + chunk, last + 1)])
+
+
+class BlobWriter:
+    """Write a body chunk by chunk, hashing as it goes (one pass); ``finish`` yields the Blob."""
+
+    def __init__(self, store: BlobStore, algorithms: Iterable[str]) -> None:
+        self._store = store
+        self._md5 = hashlib.md5()
+        self._hashers = {alg: checksums.new_hasher(alg) for alg in set(algorithms)}
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._file: IO[bytes] | None = None
+        self._path: str | None = None
+        self._done = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        self._md5.update(data)
+        for h in self._hashers.values():
+            h.update(data)
+        self._size += len(data)
+        if self._file is not None:
+            self._file.write(data)
+            return
+        self._chunks.append(bytes(data))
+        if self._size > self._store.spill_threshold:
+            self._spill()
+
+    def _spill(self) -> None:
+        fd, path = tempfile.mkstemp(prefix=_PREFIX, dir=self._store.directory)
+        self._store._track(path)
+        self._path = path
+        self._file = os.fdopen(fd, "wb")
+        for part in self._chunks:
+            self._file.write(part)
+        self._chunks = []
+
+    def finish(self) -> Blob:
+        self._done = True
+        digests = {alg: checksums.encode(h.digest()) for alg, h in self._hashers.items()}
+        md5 = self._md5.digest()
+        if self._file is None:
+            return Blob(size=self._size, md5=md5, checksums=digests, data=b"".join(self._chunks))
+        self._file.close()
+        assert self._path is not None
+        blob = Blob(size=self._size, md5=md5, checksums=digests, path=self._path)
+        weakref.finalize(blob, self._store._release, self._path)
+        return blob
+
+    def abort(self) -> None:
+        """Drop a body that will never be stored (bad digest, client gone, ...)."""
+        self._done = True
+        self._chunks = []
+        if self._file is not None:
+            self._file.close()
+        if self._path is not None:
+            self._store._release(self._path)
+
+    def __enter__(self) -> BlobWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None and not self._done:
+            self.abort()
+
+
+class BlobStore:
+    """Creates blobs and owns their files; ``reset`` and ``close`` remove them all."""
+
+    def __init__(self, *, spill_threshold: int = 1 << 20, blob_dir: str | None = None) -> None:
+        self.spill_threshold = spill_threshold
+        self._given_dir = blob_dir
+        self._private_dir: str | None = None
+        self._lock = threading.Lock()
+        self._files: set[str] = set()
+
+    @property
+    def directory(self) -> str:
+        if self._given_dir is not None:
+            os.makedirs(self._given_dir, exist_ok=True)
+            return self._given_dir
+        with self._lock:
+            if self._private_dir is None:  # created on first spill: most tests never spill
+                self._private_dir = tempfile.mkdtemp(prefix="fakes3-blobs-")
+            return self._private_dir
+
+    def writer(self, algorithms: Iterable[str] = ()) -> BlobWriter:
+        return BlobWriter(self, algorithms)
+
+    def from_bytes(self, data: bytes, algorithms: Iterable[str] = ()) -> Blob:
+        with self.writer(algorithms) as w:
+            w.write(data)
+            return w.finish()
+
+    def discard(self, blob: Blob) -> None:
+        """Remove a blob's file now: it failed validation and was never visible to anyone."""
+        if blob.path is not None:
+            self._release(blob.path)
+
+    def files(self) -> list[str]:
+        """Paths of the blob files alive now (for tests and diagnostics)."""
+        with self._lock:
+            return sorted(self._files)
+
+    def _track(self, path: str) -> None:
+        with self._lock:
+            self._files.add(path)
+
+    def _release(self, path: str) -> None:
+        with self._lock:
+            self._files.discard(path)
+        with contextlib.suppress(FileNotFoundError):  # already removed by reset()
+            os.unlink(path)
+
+    def reset(self) -> None:
+        with self._lock:
+            paths, self._files = self._files, set()
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+    def close(self) -> None:
+        self.reset()
+        with self._lock:
+            private, self._private_dir = self._private_dir, None
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)

@@ -1,0 +1,143 @@
+"""CopyObject: a new version that shares the source's immutable blob (no bytes are copied)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from fakes3 import checksums
+from fakes3.context import RequestContext
+from fakes3.errors import S3Error
+from fakes3.s3 import conditions, errors, names, objects
+from fakes3.s3.model import NULL_VERSION, Backend, ObjectVersion, Owner
+
+Params = dict[str, Any]
+
+MAX_COPY_SOURCE = 5 * 1024**3  # S3's single-request copy limit; larger needs UploadPartCopy
+_SELF_COPY = (
+    "This copy request is illegal because it is trying to copy an object to itself without "
+    "changing the object's metadata, storage class, website redirect location or encryption "
+    "attributes."
+)
+
+
+def parse_copy_source(value: Any) -> tuple[str, str, str | None]:
+    """(bucket, key, version id) from ``bucket/key[?versionId=...]`` (URL-encoded) or a dict."""
+    if isinstance(value, dict):
+        bucket, key, version = value.get("Bucket"), value.get("Key"), value.get("VersionId")
+    else:
+        text = str(value)
+        path, _, query = text.partition("?")
+        version = None
+        if query:
+            found = parse_qs(query, keep_blank_values=True).get("versionId")
+            version = found[0] if found else None
+        bucket, _, key = unquote(path).lstrip("/").partition("/")
+    if not bucket or not key:
+        raise errors.invalid_argument(
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            "x-amz-copy-source",
+            value,
+        )
+    return bucket, key, version
+
+
+def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    key = params["Key"]
+    names.check_key(key)
+    dest = b.store.bucket(params["Bucket"])
+    src_bucket_name, src_key, src_version = parse_copy_source(params["CopySource"])
+    names.check_key(src_key)
+    directive = params.get("MetadataDirective") or "COPY"
+    if directive not in ("COPY", "REPLACE"):
+        raise errors.invalid_argument(
+            "Unknown metadata directive. Use COPY or REPLACE.", "x-amz-metadata-directive",
+            directive,
+        )
+    storage_class = names.check_storage_class(params.get("StorageClass"))
+    source = objects.lookup(b.store.bucket(src_bucket_name), src_key, src_version)
+    conditions.check_read(params, source, copy=True)
+    _check_source(source)
+    same_object = (src_bucket_name == dest.name and src_key == key
+                   and src_version in (None, NULL_VERSION))
+    if same_object and not _changes_something(params, directive, source):
+        raise errors.invalid_request(_SELF_COPY)
+    check = conditions.write_check(params, key)
+
+    if directive == "REPLACE":
+        headers = objects.content_headers(params)
+        metadata = objects.check_metadata(params.get("Metadata"))
+    else:  # COPY: the source's representation headers and metadata; the request's are ignored
+        headers = {
+            "content_type": source.content_type,
+            "content_encoding": source.content_encoding,
+            "content_disposition": source.content_disposition,
+            "content_language": source.content_language,
+            "cache_control": source.cache_control,
+            "expires": source.expires,
+            # S3 never copies the website redirect: it is per object.
+            "website_redirect_location": params.get("WebsiteRedirectLocation"),
+        }
+        metadata = dict(source.metadata)
+    algorithm, value = _checksum(params, source)
+    version = ObjectVersion(
+        key=key,
+        blob=source.blob,
+        last_modified=ctx.now.replace(microsecond=0),
+        owner=Owner.for_account(ctx.account_id),
+        metadata=metadata,
+        checksum_algorithm=algorithm,
+        checksum_value=value,
+        storage_class=storage_class,
+        **headers,
+    )
+    dest.put(version, check)
+    result: Params = {"ETag": version.etag, "LastModified": version.last_modified}
+    if algorithm is not None:
+        result["ChecksumType"] = version.checksum_type
+        result[checksums.param_name(algorithm)] = value
+    out: Params = {"CopyObjectResult": result}
+    if src_version is not None:
+        out["CopySourceVersionId"] = source.version_id
+    return out
+
+
+def _check_source(source: ObjectVersion) -> None:
+    if source.storage_class in names.ARCHIVED:
+        raise S3Error(
+            "InvalidObjectState",
+            "The operation is not valid for the source object's storage class. Restore the "
+            "object before copying it.",
+            403,
+            fields={"StorageClass": source.storage_class},
+        )
+    if source.size > MAX_COPY_SOURCE:
+        raise errors.invalid_request(
+            "The specified copy source is larger than the maximum allowable size for a copy "
+            f"source: {MAX_COPY_SOURCE}. Copy it with UploadPartCopy in a multipart upload."
+        )
+
+
+def _changes_something(params: Params, directive: str, source: ObjectVersion) -> bool:
+    storage_class = params.get("StorageClass")
+    return (
+        directive == "REPLACE"
+        or (storage_class is not None and storage_class != source.storage_class)
+        or params.get("WebsiteRedirectLocation") is not None
+        or any(params.get(p) is not None for p in
+               ("ServerSideEncryption", "SSEKMSKeyId", "SSECustomerAlgorithm"))
+    )
+
+
+def _checksum(params: Params, source: ObjectVersion) -> tuple[str | None, str | None]:
+    """The copy keeps the source's checksum, or computes the one ChecksumAlgorithm names."""
+    wanted = params.get("ChecksumAlgorithm")
+    if wanted is None:
+        return source.checksum_algorithm, source.checksum_value
+    wanted = str(wanted).upper()
+    if wanted not in checksums.ALGORITHMS:
+        raise errors.invalid_request(
+            "Value for x-amz-checksum-algorithm header is invalid. Use one of "
+            f"{', '.join(sorted(checksums.ALGORITHMS))}."
+        )
+    return wanted, source.blob.checksum(wanted)

