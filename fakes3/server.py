@@ -29,19 +29,41 @@ DEFAULT_SECRET_KEY = "test"
 DEFAULT_REGION = "us-east-1"
 
 
-class _RawHeaderGateway(wsgi.Gateway_10):
-    """Hands the header block to the app as sent: WSGI's HTTP_* keys turn ``_`` into ``-``."""
+# How much of a chunked request body the server reads past what the app consumed, to keep the
+# connection usable; beyond it the connection is closed instead.
+MAX_DRAIN = 64 * 1024 * 1024
 
+
+class _Gateway(wsgi.Gateway_10):
     def get_environ(self) -> dict[str, Any]:  # type: ignore[override]
         env = super().get_environ()
+        # The header block as sent: WSGI's HTTP_* keys turn ``_`` into ``-``.
         env["fakes3.raw_headers"] = self.req.inheaders
         return env
+
+    def respond(self) -> None:
+        super().respond()
+        # cheroot drains an unread Content-Length body, but not a Transfer-Encoding: chunked one
+        # (aws-sdk-cpp wraps aws-chunked uploads in it): the rest would be read as the next
+        # request on this keep-alive connection.
+        if self.req.chunked_read and not _drain(self.req.rfile):
+            self.req.close_connection = True
+
+
+def _drain(stream: Any) -> bool:
+    left = MAX_DRAIN
+    while left > 0:
+        data = stream.read(min(1 << 20, left))
+        if not data:
+            return True
+        left -= len(data)
+    return False
 
 
 class _Server(wsgi.Server):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.gateway = _RawHeaderGateway
+        self.gateway = _Gateway
 
 
 class FakeAWS:

@@ -190,6 +190,7 @@ def test_main_hands_every_option_to_fakeaws(monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr("fakes3.server.FakeAWS", Unbindable)
     monkeypatch.setattr(cli.signal, "signal", lambda *args: None)  # leave pytest's handlers alone
+    monkeypatch.setattr(cli.logging, "basicConfig", lambda **kwargs: None)
     monkeypatch.setenv("FAKES3_REGION", "eu-west-2")
     monkeypatch.setenv("FAKES3_VIRTUAL_HOST_DOMAINS", "a.test,b.test")
     assert cli.main(["serve", "--host", "127.0.0.3", "--port", "4567"]) == 1

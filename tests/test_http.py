@@ -34,10 +34,10 @@ def test_connections_are_kept_alive(fakes3):
 
 
 def test_expect_100_continue_is_answered_once_before_the_body(fakes3, s3_client):
-    s3_client.create_bucket(Bucket="b")
+    s3_client.create_bucket(Bucket="bkt")
     with socket.create_connection(("127.0.0.1", fakes3.port), timeout=10) as sock:
         sock.sendall(
-            b"PUT /b/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
+            b"PUT /bkt/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
             b"Expect: 100-continue\r\n\r\n"
         )
         interim = sock.recv(1024)
@@ -48,7 +48,7 @@ def test_expect_100_continue_is_answered_once_before_the_body(fakes3, s3_client)
             final += sock.recv(4096)
         assert final.startswith(b"HTTP/1.1 200")
         assert b"100 Continue" not in final
-    assert s3_client.get_object(Bucket="b", Key="k")["Body"].read() == b"hello"
+    assert s3_client.get_object(Bucket="bkt", Key="k")["Body"].read() == b"hello"
 
 
 def test_every_response_carries_a_request_id_and_errors_have_s3s_shape(fakes3):
@@ -89,18 +89,18 @@ def test_a_configured_base_domain_serves_virtual_hosts():
 
 
 def test_a_request_no_operation_matches_is_method_not_allowed(fakes3, s3_client):
-    s3_client.create_bucket(Bucket="b")
+    s3_client.create_bucket(Bucket="bkt")
     conn = connect(fakes3)
-    conn.request("POST", "/b/some-key", body=b"")
+    conn.request("POST", "/bkt/some-key", body=b"")
     response = conn.getresponse()
     assert response.status == 405
     assert b"<Code>MethodNotAllowed</Code>" in response.read()
 
 
 def test_an_unimplemented_operation_is_501_naming_it(fakes3, s3_client):
-    s3_client.create_bucket(Bucket="b")
+    s3_client.create_bucket(Bucket="bkt")
     with pytest.raises(s3_client.exceptions.ClientError) as err:
-        s3_client.get_bucket_website(Bucket="b")
+        s3_client.get_bucket_website(Bucket="bkt")
     assert err.value.response["Error"]["Code"] == "NotImplemented"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert "GetBucketWebsite" in err.value.response["Error"]["Message"]
@@ -141,7 +141,7 @@ def _aws_chunked(data: bytes, chunk: int, trailer: tuple[str, str] | None) -> by
 def _put_aws_chunked(aws: FakeAWS, key: str, data: bytes, crc: str) -> http.client.HTTPResponse:
     body = _aws_chunked(data, 8192, ("x-amz-checksum-crc32", crc))
     conn = connect(aws)
-    conn.request("PUT", f"/b/{key}", body=body, headers={
+    conn.request("PUT", f"/bkt/{key}", body=body, headers={
         "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
         "Content-Encoding": "aws-chunked",
         "x-amz-decoded-content-length": str(len(data)),
@@ -158,11 +158,11 @@ def crc32_b64(data: bytes) -> str:
 
 
 def test_aws_chunked_upload_with_trailing_checksum(fakes3, s3_client):
-    s3_client.create_bucket(Bucket="b")
+    s3_client.create_bucket(Bucket="bkt")
     data = bytes(range(256)) * 100
     response = _put_aws_chunked(fakes3, "chunked", data, crc32_b64(data))
     assert response.status == 200
-    got = s3_client.get_object(Bucket="b", Key="chunked", ChecksumMode="ENABLED")
+    got = s3_client.get_object(Bucket="bkt", Key="chunked", ChecksumMode="ENABLED")
     assert got["Body"].read() == data
     assert got["ContentLength"] == len(data)
     assert got.get("ContentEncoding") in (None, "")  # the framing is not stored as an encoding
@@ -170,15 +170,15 @@ def test_aws_chunked_upload_with_trailing_checksum(fakes3, s3_client):
 
 
 def test_aws_chunked_upload_with_a_wrong_trailing_checksum_is_rejected(fakes3, s3_client):
-    s3_client.create_bucket(Bucket="b")
+    s3_client.create_bucket(Bucket="bkt")
     response = _put_aws_chunked(fakes3, "bad", b"payload", crc32_b64(b"other"))
     assert response.status == 400
     with pytest.raises(s3_client.exceptions.NoSuchKey):
-        s3_client.get_object(Bucket="b", Key="bad")
+        s3_client.get_object(Bucket="bkt", Key="bad")
 
 
 def test_a_large_upload_is_streamed_not_held_in_memory(fakes3, s3_client, tmp_path):
-    s3_client.create_bucket(Bucket="b")
+    s3_client.create_bucket(Bucket="bkt")
     size = 48 * 1024 * 1024
     path = tmp_path / "big.bin"
     with path.open("wb") as f:
@@ -187,11 +187,11 @@ def test_a_large_upload_is_streamed_not_held_in_memory(fakes3, s3_client, tmp_pa
     tracemalloc.start()
     try:
         with path.open("rb") as f:
-            s3_client.put_object(Bucket="b", Key="big", Body=f)
+            s3_client.put_object(Bucket="bkt", Key="big", Body=f)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     # Client and server share this process: neither may hold the whole body.
     assert peak < size / 3, f"peak {peak / 2**20:.1f} MiB while uploading {size / 2**20:.0f} MiB"
-    head = s3_client.head_object(Bucket="b", Key="big")
+    head = s3_client.head_object(Bucket="bkt", Key="big")
     assert head["ContentLength"] == size

@@ -35,11 +35,11 @@ def test_missing_bucket_errors(s3_client):
 
 def test_location_constraint(fakes3):
     client = fakes3.client("s3", region_name="eu-west-1")
-    client.create_bucket(Bucket="eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    assert client.get_bucket_location(Bucket="eu")["LocationConstraint"] == "eu-west-1"
+    client.create_bucket(Bucket="eu-bkt", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert client.get_bucket_location(Bucket="eu-bkt")["LocationConstraint"] == "eu-west-1"
     us = fakes3.client("s3")
-    us.create_bucket(Bucket="us")
-    assert us.get_bucket_location(Bucket="us")["LocationConstraint"] is None
+    us.create_bucket(Bucket="us-bkt")
+    assert us.get_bucket_location(Bucket="us-bkt")["LocationConstraint"] is None
 
 
 def test_creating_an_owned_bucket_again(fakes3):

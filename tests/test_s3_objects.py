@@ -198,10 +198,10 @@ def test_oversized_put_is_entity_too_large(fakes3):
 
     with FakeAWS(max_put_size=1000) as aws:
         client = aws.client("s3")
-        client.create_bucket(Bucket="b")
-        client.put_object(Bucket="b", Key="fits", Body=b"x" * 1000)
+        client.create_bucket(Bucket="bkt")
+        client.put_object(Bucket="bkt", Key="fits", Body=b"x" * 1000)
         with pytest.raises(ClientError) as err:
-            client.put_object(Bucket="b", Key="big", Body=b"x" * 1001)
+            client.put_object(Bucket="bkt", Key="big", Body=b"x" * 1001)
         assert code_of(err) == "EntityTooLarge"
 
 

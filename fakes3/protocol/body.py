@@ -16,9 +16,11 @@ class Readable(Protocol):
 
 
 class RequestBody(io.RawIOBase):
-    def __init__(self, stream: Readable, length: int | None) -> None:
+    def __init__(self, stream: Readable, length: int | None, *, framed: bool = False) -> None:
         self._stream = stream
-        self._remaining = length  # None: read to EOF
+        # A framed stream (aws-chunked) ends itself, and must be read to its end for its trailers;
+        # otherwise the declared length bounds what is read. None: read to EOF.
+        self._remaining = None if framed else length
         self.length = length
 
     @property

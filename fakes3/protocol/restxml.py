@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -16,6 +15,7 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as SafeET
 from botocore.model import OperationModel, Shape, StructureShape
 
+from fakes3 import checksums
 from fakes3.errors import S3Error
 from fakes3.protocol.body import RequestBody
 from fakes3.protocol.values import from_text, to_text
@@ -51,22 +51,24 @@ RESPONSE_ROOTS = {
     "GetBucketRequestPayment": "RequestPaymentConfiguration",
     "GetBucketNotificationConfiguration": "NotificationConfiguration",
     "GetObjectAttributes": "GetObjectAttributesResponse",
+    "GetBucketLocation": "LocationConstraint",
 }
 
 
-def verify_content_md5(header: str, actual: bytes) -> None:
-    """Content-MD5 against the body's MD5: InvalidDigest if unreadable, BadDigest if different."""
-    try:
-        claimed = base64.b64decode(header, validate=True)
-    except (ValueError, TypeError):
-        claimed = b""
-    if len(claimed) != 16:
-        raise S3Error("InvalidDigest", "The Content-MD5 you specified was invalid: "
-                      "send the base64 of the body's 16-byte MD5 digest.")
-    if claimed != actual:
-        raise S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.",
-                      fields={"ExpectedDigest": header,
-                              "CalculatedDigest": base64.b64encode(actual).decode()})
+def verify_payload_integrity(headers: Mapping[str, str], data: bytes) -> None:
+    """Content-MD5 and x-amz-checksum-* headers against a document body read whole."""
+    content_md5 = headers.get("content-md5")
+    if content_md5 is not None:
+        sent = checksums.parse_content_md5(content_md5)
+        calculated = hashlib.md5(data).digest()
+        if sent != calculated:
+            raise checksums.md5_mismatch(sent, calculated)
+    for algorithm in checksums.ALGORITHMS:
+        value = headers.get(checksums.header_name(algorithm))
+        if value is not None:
+            checksums.check_value(algorithm, value)
+            if checksums.compute(algorithm, [data]) != value:
+                raise checksums.mismatch(algorithm)
 
 
 def malformed_xml(detail: str = "") -> S3Error:
@@ -111,13 +113,13 @@ def parse_request(
             if found:
                 params[name] = found
         elif name == payload_name:
-            value = _parse_payload(member, name, body, headers.get("content-md5"))
+            value = _parse_payload(member, name, body, headers)
             if value is not None:
                 params[name] = value
     return params
 
 
-def _parse_payload(member: Shape, name: str, body: RequestBody, content_md5: str | None) -> Any:
+def _parse_payload(member: Shape, name: str, body: RequestBody, headers: Mapping[str, str]) -> Any:
     if member.type_name == "blob" and member.serialization.get("streaming"):
         return body
     if body.length is not None and body.length > MAX_XML_BODY:
@@ -128,8 +130,7 @@ def _parse_payload(member: Shape, name: str, body: RequestBody, content_md5: str
     data = body.read(MAX_XML_BODY + 1)
     if len(data) > MAX_XML_BODY:
         raise S3Error("MaxMessageLengthExceeded", f"Your {name} document is too big.")
-    if content_md5 is not None:
-        verify_content_md5(content_md5, hashlib.md5(data).digest())
+    verify_payload_integrity(headers, data)
     if member.type_name == "blob":
         return data
     if member.type_name == "string":
@@ -219,12 +220,12 @@ def serialize_response(
             body_members.append(name)
     if payload_name:
         return status, headers, _payload_body(op, shape.members[payload_name], result.get(payload_name))
+    root = RESPONSE_ROOTS.get(op.name) or shape.name.removesuffix("Output") + "Result"
+    if op.name == "GetBucketLocation":  # the one document whose root element is the value
+        text = escape(result.get("LocationConstraint") or "")  # empty for us-east-1
+        return status, headers, _document(f'<{root} xmlns="{S3_NAMESPACE}">{text}</{root}>')
     if not body_members:
         return status, headers, b""
-    root = RESPONSE_ROOTS.get(op.name) or shape.name.removesuffix("Output") + "Result"
-    if op.name == "GetBucketLocation":  # the one document whose root element holds the value
-        text = escape(result.get("LocationConstraint") or "")
-        return status, headers, _document(f'<{root} xmlns="{S3_NAMESPACE}">{text}</{root}>')
     out: list[str] = [f'<{root} xmlns="{S3_NAMESPACE}">']
     _structure_to_xml(shape, result, out, only=body_members)
     out.append(f"</{root}>")

@@ -100,7 +100,7 @@ def decode_body(request: HttpRequest) -> tuple[Headers, RequestBody]:
         "Content-Encoding": ",".join(rest) or None,
     })
     framed = RequestBody(request.stream, length)
-    return fixed, RequestBody(AwsChunkedReader(framed), decoded)
+    return fixed, RequestBody(AwsChunkedReader(framed), decoded, framed=True)
 
 
 def _length(text: str | None, name: str) -> int | None:
