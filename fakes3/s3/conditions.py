@@ -98,3 +98,27 @@ def write_check(params: Mapping[str, Any], key: str) -> Check | None:
                 raise errors.precondition_failed("If-Match")
 
     return check
+
+
+def delete_check(if_match: str | None, last_modified: Any, size: Any, key: str) -> Check | None:
+    """DeleteObject's conditions (and each DeleteObjects entry's ETag / LastModifiedTime / Size).
+
+    If-Match on a missing key is 404 NoSuchKey; the last-modified-time and size conditions let a
+    missing key through (204), as AWS documents them.
+    """
+    etag_check = write_check({"IfMatch": if_match}, key)
+    when = _aware(last_modified)
+    if when is None and size is None:
+        return etag_check
+
+    def check(current: ObjectVersion | None) -> None:
+        if etag_check is not None:
+            etag_check(current)
+        if current is None:
+            return
+        if when is not None and current.last_modified != when.replace(microsecond=0):
+            raise errors.precondition_failed("x-amz-if-match-last-modified-time")
+        if size is not None and current.size != int(size):
+            raise errors.precondition_failed("x-amz-if-match-size")
+
+    return check

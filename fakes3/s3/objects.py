@@ -195,7 +195,8 @@ def delete_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     names.check_key(key)
     bucket = b.store.bucket(params["Bucket"])
     version_id = params.get("VersionId")
-    check = conditions.write_check({"IfMatch": params.get("IfMatch")}, key)
+    check = conditions.delete_check(params.get("IfMatch"), params.get("IfMatchLastModifiedTime"),
+                                    params.get("IfMatchSize"), key)
     if version_id is None or version_id == NULL_VERSION:
         bucket.delete(key, check)  # deleting a missing key is a success (204), as in S3
     return {"VersionId": version_id} if version_id is not None else {}
@@ -221,7 +222,8 @@ def delete_objects(b: Backend, params: Params, ctx: RequestContext) -> Params:
         version_id = ident.get("VersionId")
         try:
             names.check_key(key)
-            check = conditions.write_check({"IfMatch": ident.get("ETag")}, key)
+            check = conditions.delete_check(ident.get("ETag"), ident.get("LastModifiedTime"),
+                                            ident.get("Size"), key)
             if version_id is None or version_id == NULL_VERSION:
                 bucket.delete(key, check)
         except S3Error as err:
