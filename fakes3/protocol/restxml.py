@@ -55,8 +55,12 @@ RESPONSE_ROOTS = {
 }
 
 
-def verify_payload_integrity(headers: Mapping[str, str], data: bytes) -> None:
-    """Content-MD5 and x-amz-checksum-* headers against a document body read whole."""
+def verify_payload_integrity(headers: Mapping[str, str], data: bytes, modeled: set[str]) -> None:
+    """Content-MD5 and x-amz-checksum-* headers against a document body read whole.
+
+    A checksum header that is an input member of the operation describes something else
+    (CompleteMultipartUpload's full-object checksum), not this document.
+    """
     content_md5 = headers.get("content-md5")
     if content_md5 is not None:
         sent = checksums.parse_content_md5(content_md5)
@@ -64,8 +68,9 @@ def verify_payload_integrity(headers: Mapping[str, str], data: bytes) -> None:
         if sent != calculated:
             raise checksums.md5_mismatch(sent, calculated)
     for algorithm in checksums.ALGORITHMS:
-        value = headers.get(checksums.header_name(algorithm))
-        if value is not None:
+        header = checksums.header_name(algorithm)
+        value = headers.get(header)
+        if value is not None and header not in modeled:
             checksums.check_value(algorithm, value)
             if checksums.compute(algorithm, [data]) != value:
                 raise checksums.mismatch(algorithm)
@@ -113,13 +118,20 @@ def parse_request(
             if found:
                 params[name] = found
         elif name == payload_name:
-            value = _parse_payload(member, name, body, headers)
+            value = _parse_payload(member, name, body, headers, _header_names(shape))
             if value is not None:
                 params[name] = value
     return params
 
 
-def _parse_payload(member: Shape, name: str, body: RequestBody, headers: Mapping[str, str]) -> Any:
+def _header_names(shape: StructureShape) -> set[str]:
+    return {m.serialization["name"].lower() for m in shape.members.values()
+            if m.serialization.get("location") == "header"}
+
+
+def _parse_payload(
+    member: Shape, name: str, body: RequestBody, headers: Mapping[str, str], modeled: set[str]
+) -> Any:
     if member.type_name == "blob" and member.serialization.get("streaming"):
         return body
     if body.length is not None and body.length > MAX_XML_BODY:
@@ -130,7 +142,7 @@ def _parse_payload(member: Shape, name: str, body: RequestBody, headers: Mapping
     data = body.read(MAX_XML_BODY + 1)
     if len(data) > MAX_XML_BODY:
         raise S3Error("MaxMessageLengthExceeded", f"Your {name} document is too big.")
-    verify_payload_integrity(headers, data)
+    verify_payload_integrity(headers, data, modeled)
     if member.type_name == "blob":
         return data
     if member.type_name == "string":

@@ -17,7 +17,8 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import IO
 
@@ -83,6 +84,15 @@ class Blob:
         """The whole body; for tests and small internal uses only."""
         return b"".join(self.iter_range())
 
+    @property
+    def part_count(self) -> int | None:
+        """How many parts a multipart object's body has; None for a body stored in one piece."""
+        return None
+
+    def part_bounds(self, number: int) -> tuple[int, int]:
+        """First and last offset of part ``number`` (1-based); a one-piece body is part 1."""
+        return 0, self.size - 1
+
     def _file_chunks(self, handle: IO[bytes], start: int, last: int, chunk: int) -> Iterator[bytes]:
         # A generator method: it holds ``self``, so the file outlives every reader.
         with handle:
@@ -94,6 +104,73 @@ class Blob:
                     raise OSError(f"blob file {self._path} ended {remaining} bytes early")
                 remaining -= len(data)
                 yield data
+
+
+class CompositeBlob(Blob):
+    """A body made of byte ranges of other blobs, read in place: a multipart object's parts, or the
+    range an UploadPartCopy took. Nothing is copied: holding the segments keeps their files alive,
+    and reading a range streams the segments it spans one after the other. A reader opens each
+    segment when it reaches it, so a ``reset`` while it streams may cut it short."""
+
+    __slots__ = ("_segments", "_starts", "_multipart")
+
+    def __init__(
+        self,
+        segments: Sequence[tuple[Blob, int, int]],  # (blob, offset in it, length)
+        *,
+        md5: bytes,
+        checksums: dict[str, str] | None = None,
+        multipart: bool = False,
+    ) -> None:
+        starts: list[int] = []
+        total = 0
+        for _, _, length in segments:
+            starts.append(total)
+            total += length
+        super().__init__(size=total, md5=md5, checksums=dict(checksums or {}))
+        self._segments = tuple(segments)
+        self._starts = starts
+        # A multipart object: ``md5`` is the MD5 of its parts' MD5s and each segment is a part.
+        self._multipart = multipart
+
+    @property
+    def etag(self) -> str:
+        if self._multipart:
+            return f'"{self.md5.hex()}-{len(self._segments)}"'
+        return super().etag
+
+    @property
+    def part_count(self) -> int | None:
+        return len(self._segments) if self._multipart else None
+
+    def part_bounds(self, number: int) -> tuple[int, int]:
+        if not self._multipart:
+            return super().part_bounds(number)
+        start = self._starts[number - 1]
+        return start, start + self._segments[number - 1][2] - 1
+
+    def iter_range(
+        self, start: int = 0, end: int | None = None, chunk: int = CHUNK
+    ) -> Iterator[bytes]:
+        last = self.size - 1 if end is None else min(end, self.size - 1)
+        if last < start:
+            return iter(())
+        index = bisect_right(self._starts, start) - 1
+        first = self._piece(index, start, last, chunk)  # opened now, like a one-piece blob
+        return self._chain(first, index + 1, last, chunk)
+
+    def _piece(self, index: int, start: int, last: int, chunk: int) -> Iterator[bytes]:
+        blob, offset, length = self._segments[index]
+        base = self._starts[index]
+        stop = min(last, base + length - 1)
+        return blob.iter_range(offset + start - base, offset + stop - base, chunk)
+
+    def _chain(self, first: Iterator[bytes], index: int, last: int, chunk: int) -> Iterator[bytes]:
+        # A generator method: it holds ``self``, so every segment outlives the reader.
+        yield from first
+        while index < len(self._segments) and self._starts[index] <= last:
+            yield from self._piece(index, self._starts[index], last, chunk)
+            index += 1
 
 
 def _memory_chunks(data: bytes, start: int, last: int, chunk: int) -> Iterator[bytes]:

@@ -14,6 +14,11 @@ Locking (why it is correct, and why it stays fast):
 
 Bodies are written to a blob *before* any of this (see objects.py): the locks only ever cover
 swapping an immutable ``ObjectVersion`` in or out.
+
+A bucket's in-progress multipart uploads live in ``Bucket.uploads`` (see multipart_state.py, which
+owns them and their locks). Completing one is a ``put`` like any other, its check run under the key
+lock; a delete tells the key's uploads, also under the key lock, so a conditional complete can see
+that a delete won the race (S3's 409 ConditionalRequestConflict).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sortedcontainers import SortedList
 
@@ -39,6 +45,13 @@ NULL_VERSION = "null"
 FaultHook = Callable[[str, str, str], None]
 # A write's condition: sees the current version (None: no object) and raises to refuse.
 Check = Callable[["ObjectVersion | None"], None]
+
+
+class UploadTracker(Protocol):
+    """A bucket's multipart uploads, as the model sees them (multipart_state.Uploads)."""
+
+    def key_deleted(self, key: str) -> None:
+        """A delete removed ``key``'s object (called under the key's lock)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +146,7 @@ class Bucket:
         self.deleted = False
         self._entries: dict[str, KeyEntry] = {}
         self.keys: SortedList = SortedList()  # keys with a live current version
+        self.uploads: UploadTracker | None = None  # created on first use, under ``lock``
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -211,6 +225,9 @@ class Bucket:
                 return None
             with self.lock:
                 self._publish(entry, [v for v in entry.versions if v is not removed])
+                uploads = self.uploads
+            if uploads is not None:
+                uploads.key_deleted(key)
             return removed
 
     # -- listing ----------------------------------------------------------------------------
@@ -277,3 +294,4 @@ class Backend:
     store: Store
     blobs: BlobStore
     max_put_size: int
+    min_part_size: int = 5 * 1024**2  # every part of a multipart upload but the last

@@ -9,6 +9,7 @@ from fakes3 import checksums
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
 from fakes3.s3 import conditions, errors, ingest, names, ranges
+from fakes3.s3.blobs import Blob
 from fakes3.s3.model import NULL_VERSION, Backend, Bucket, ObjectVersion, Owner
 
 Params = dict[str, Any]
@@ -120,9 +121,11 @@ def _read(b: Backend, params: Params, ctx: RequestContext, *, with_body: bool) -
         )
     overrides = _overrides(params, ctx)
     size = version.size
-    served = _served_range(params, size)
+    served = _served_range(params, version.blob)
     out = object_headers(version)
     out["ContentLength"] = served.length if served is not None else size
+    if params.get("PartNumber") is not None and version.blob.part_count is not None:
+        out["PartsCount"] = version.blob.part_count  # x-amz-mp-parts-count: multipart objects
     if served is not None:
         out["ContentRange"] = served.content_range(size)
     elif params.get("ChecksumMode") == "ENABLED" and version.checksum_algorithm:
@@ -138,22 +141,30 @@ def _read(b: Backend, params: Params, ctx: RequestContext, *, with_body: bool) -
     return out
 
 
-def _served_range(params: Mapping[str, Any], size: int) -> ranges.ByteRange | None:
+def _served_range(params: Mapping[str, Any], blob: Blob) -> ranges.ByteRange | None:
     part = params.get("PartNumber")
     if part is None:
-        return ranges.resolve(params.get("Range"), size)
+        return ranges.resolve(params.get("Range"), blob.size)
     if params.get("Range") is not None:
         raise errors.invalid_request(
             "Cannot specify both Range header and partNumber query parameter. Send one of them."
         )
-    if int(part) != 1:  # a single-part object has exactly one part
+    number = int(part)
+    if not 1 <= number <= 10_000:
+        raise errors.invalid_argument(
+            "Part number must be an integer between 1 and 10000, inclusive", "partNumber", part
+        )
+    count = blob.part_count or 1  # a multipart object's parts; any other object is one part
+    if number > count:
         raise S3Error(
             "InvalidPartNumber",
-            "The requested partnumber is not satisfiable. This object has 1 part.",
+            f"The requested partnumber is not satisfiable. This object has {count} "
+            f"part{'s' if count != 1 else ''}.",
             416,
-            fields={"PartNumberRequested": part, "ActualPartCount": 1},
+            fields={"PartNumberRequested": part, "ActualPartCount": count},
         )
-    return ranges.ByteRange(0, size - 1) if size > 0 else None
+    first, last = blob.part_bounds(number)
+    return ranges.ByteRange(first, last) if last >= first else None
 
 
 def object_headers(version: ObjectVersion) -> Params:

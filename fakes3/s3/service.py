@@ -11,7 +11,7 @@ from typing import Any
 
 from fakes3.context import RequestContext
 from fakes3.errors import not_implemented
-from fakes3.s3 import buckets, copy, listing, objects
+from fakes3.s3 import buckets, copy, listing, multipart, multipart_listing, objects
 from fakes3.s3.blobs import BlobStore
 from fakes3.s3.model import Backend, FaultHook, Store
 
@@ -31,6 +31,13 @@ _OPERATIONS: dict[str, Operation] = {
     "CopyObject": copy.copy_object,
     "ListObjects": listing.list_objects,
     "ListObjectsV2": listing.list_objects_v2,
+    "CreateMultipartUpload": multipart.create_multipart_upload,
+    "UploadPart": multipart.upload_part,
+    "UploadPartCopy": multipart.upload_part_copy,
+    "CompleteMultipartUpload": multipart.complete_multipart_upload,
+    "AbortMultipartUpload": multipart.abort_multipart_upload,
+    "ListParts": multipart_listing.list_parts,
+    "ListMultipartUploads": multipart_listing.list_multipart_uploads,
 }
 
 
@@ -46,11 +53,13 @@ class S3Service:
         spill_threshold: int = 1 << 20,
         blob_dir: str | None = None,
         max_put_size: int = 5 * 1024**3,
+        min_part_size: int = 5 * 1024**2,
     ) -> None:
         self.region = region
         self.blobs = BlobStore(spill_threshold=spill_threshold, blob_dir=blob_dir)
         self.store = Store()
-        self._backend = Backend(self.store, self.blobs, max_put_size)
+        # min_part_size: every part of a multipart upload but the last (S3: 5 MiB); tests lower it.
+        self._backend = Backend(self.store, self.blobs, max_put_size, min_part_size)
 
     @property
     def fault_hook(self) -> FaultHook | None:
@@ -68,7 +77,7 @@ class S3Service:
         return handler(self._backend, params, ctx)
 
     def reset(self) -> None:
-        """Forget every bucket and object and remove every blob file."""
+        """Forget every bucket, object and multipart upload and remove every blob file."""
         self.store.clear()
         self.blobs.reset()
 
