@@ -24,5 +24,10 @@ test: lint
 serve: $(STAMP)
 	$(BIN)/fakes3 serve
 
+# The server's resident memory while storing 400 MiB and streaming 1 GiB (see benchmarks/README.md).
+.PHONY: bench-memory
+bench-memory: $(STAMP)
+	$(BIN)/python -m benchmarks.memory
+
 clean:
 	rm -rf $(VENV) build *.egg-info
