@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Any, NoReturn
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+AUTH_MODES = ("strict", "open")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,6 +49,13 @@ def _log_level(text: str) -> str:
     return level
 
 
+def _auth_mode(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in AUTH_MODES:
+        raise ValueError(f"not one of {', '.join(AUTH_MODES)}: {text!r}")
+    return mode
+
+
 def _domains(text: str) -> list[str]:
     domains = [d.strip() for d in text.split(",") if d.strip()]
     if not domains:
@@ -62,6 +70,8 @@ _ENV: dict[str, tuple[str, Callable[[str], Any], Any]] = {
     "region": ("FAKES3_REGION", _non_empty, "us-east-1"),
     "domains": ("FAKES3_VIRTUAL_HOST_DOMAINS", _domains, ["localhost"]),
     "log_level": ("FAKES3_LOG_LEVEL", _log_level, "WARNING"),
+    "auth": ("FAKES3_AUTH", _auth_mode, "strict"),
+    "credentials_file": ("FAKES3_CREDENTIALS_FILE", _non_empty, None),
 }
 
 
@@ -101,7 +111,49 @@ def _parsers() -> tuple[_Parser, _Parser]:
                             "comma-separated; default localhost]")
     serve.add_argument("--log-level", type=_flag_type(_log_level), metavar="{" + ",".join(LOG_LEVELS) + "}",
                        help="logging threshold, to stderr [env FAKES3_LOG_LEVEL; default WARNING]")
+    serve.add_argument("--auth", type=_flag_type(_auth_mode), metavar="{" + ",".join(AUTH_MODES) + "}",
+                       help="strict: verify every request's SigV4 signature against the known keys; "
+                            "open: accept any key and signature [env FAKES3_AUTH; default strict]")
+    serve.add_argument("--access-key", action="append", dest="access_keys", metavar="KEY",
+                       type=_flag_type(_non_empty),
+                       help="an access key of account 000000000000 besides test/test; give one "
+                            "--secret-key per --access-key, in the same order; repeatable [env "
+                            "FAKES3_CREDENTIALS: KEY:SECRET[:ACCOUNT_ID],... used when no "
+                            "--access-key is given]")
+    serve.add_argument("--secret-key", action="append", dest="secret_keys", metavar="SECRET",
+                       type=_flag_type(_non_empty), help="the secret of the matching --access-key")
+    serve.add_argument("--credentials-file", metavar="FILE", type=_flag_type(_non_empty),
+                       help="more keys, as a JSON list of {\"access_key\", \"secret_key\", "
+                            "\"account_id\"?, \"session_token\"?, \"expires\"?} "
+                            "[env FAKES3_CREDENTIALS_FILE]")
     return parser, serve
+
+
+def _credentials(args: argparse.Namespace, serve: _Parser) -> list[Any]:
+    """Keys from --access-key/--secret-key (or FAKES3_CREDENTIALS) and --credentials-file."""
+    from fakes3.auth import Credential, credentials_from_json, credentials_from_text
+
+    keys, secrets = args.access_keys or [], args.secret_keys or []
+    if len(keys) != len(secrets):
+        serve.error(f"{len(keys)} --access-key but {len(secrets)} --secret-key: give them in pairs")
+    try:
+        creds = [Credential(key, secret) for key, secret in zip(keys, secrets, strict=True)]
+    except ValueError as exc:
+        serve.error(f"--access-key: {exc}")
+    if not keys and os.environ.get("FAKES3_CREDENTIALS", "").strip():
+        try:
+            creds = credentials_from_text(os.environ["FAKES3_CREDENTIALS"])
+        except ValueError as exc:
+            serve.error(f"environment variable FAKES3_CREDENTIALS: {exc}")
+    if args.credentials_file:
+        try:
+            with open(args.credentials_file, encoding="utf-8") as f:
+                creds += credentials_from_json(f.read())
+        except OSError as exc:
+            serve.error(f"--credentials-file {args.credentials_file}: {exc.strerror or exc}")
+        except ValueError as exc:
+            serve.error(f"--credentials-file {args.credentials_file}: {exc}")
+    return creds
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -118,6 +170,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
             setattr(args, dest, parse(text))
         except ValueError as exc:
             serve.error(f"environment variable {variable}: {exc}")
+    args.credentials = _credentials(args, serve)
     return args
 
 
@@ -137,7 +190,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     from fakes3.server import FakeAWS
 
-    aws = FakeAWS(host=args.host, port=args.port, region=args.region, virtual_host_domains=args.domains)
+    # Auth options are handed over only when they differ from FakeAWS's defaults.
+    auth_options: dict[str, Any] = {"auth": args.auth} if args.auth != "strict" else {}
+    if args.credentials:
+        auth_options["credentials"] = args.credentials
+    try:
+        aws = FakeAWS(host=args.host, port=args.port, region=args.region,
+                      virtual_host_domains=args.domains, **auth_options)
+    except ValueError as exc:  # conflicting keys
+        print(f"fakes3: {exc}", file=sys.stderr)
+        return 2
+    if args.auth == "open":
+        print("fakes3: WARNING: --auth open: any access key and signature is accepted; requests "
+              "are not authenticated", file=sys.stderr, flush=True)
     try:
         try:
             aws.start()

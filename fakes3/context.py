@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fakes3.auth.payload import PayloadCheck
 
 
 @dataclass
@@ -22,3 +26,7 @@ class RequestContext:
     # (DeleteObjects' Content-MD5, which botocore computes itself).
     headers: Mapping[str, str] = field(default_factory=dict)
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    # The region in the request's SigV4 credential scope (None when unsigned).
+    signing_region: str | None = None
+    # Checks on the body that finish as it is read (x-amz-content-sha256, chunk signatures).
+    payload_check: PayloadCheck | None = None

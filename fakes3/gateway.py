@@ -8,16 +8,19 @@ answered 500 InternalError in the service's own error format.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from fakes3.auth import CredentialStore, Verifier
 from fakes3.context import RequestContext
 from fakes3.control import ControlPlane
 from fakes3.errors import AWSError, internal_error
 from fakes3.protocol.http import HttpRequest
 from fakes3.protocol.s3_http import Response, S3Protocol
+from fakes3.protocol.s3_routing import split_target
 
 log = logging.getLogger("fakes3")
 
@@ -39,37 +42,39 @@ def new_request_ids() -> tuple[str, str]:
     return raw[:8].hex().upper(), base64.b64encode(raw[8:]).decode()
 
 
-def access_key_of(request: HttpRequest) -> str | None:
-    """The access key id a request claims (verification happens in fakes3.auth)."""
-    auth = request.headers.get("authorization", "")
-    if "Credential=" in auth:
-        return auth.split("Credential=", 1)[1].split("/", 1)[0].strip()
-    if auth.startswith("AWS "):
-        return auth[4:].split(":", 1)[0]
-    credential = request.query.get("X-Amz-Credential") or request.query.get("AWSAccessKeyId")
-    return credential.split("/", 1)[0] if credential else None
-
-
 class Gateway:
-    def __init__(self, s3: S3Protocol, control: ControlPlane, region: str) -> None:
+    def __init__(self, s3: S3Protocol, control: ControlPlane, region: str,
+                 verifier: Verifier | None = None) -> None:
         self.s3 = s3
         self.control = control
         self.region = region
+        # Requests under /_fakes3/ are never signed; everything else is verified here.
+        self.verifier = verifier or Verifier(CredentialStore())
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request = HttpRequest.from_environ(environ)
         if request.raw_path.startswith("/_fakes3/"):
             status, headers, body = self.control.handle(request)
         else:
-            status, headers, body = self.serve_s3(request)
+            status, headers, body = self.serve_s3(request, environ.get("QUERY_STRING", ""))
         start_response(status_line(status), headers)
         return body
 
-    def serve_s3(self, request: HttpRequest) -> Response:
+    def serve_s3(self, request: HttpRequest, raw_query: str = "") -> Response:
         request_id, host_id = new_request_ids()
         ctx = RequestContext(request_id=request_id, host_id=host_id, region=self.region,
-                             access_key=access_key_of(request), headers=request.headers)
+                             headers=request.headers,
+                             now=dt.datetime.fromtimestamp(self.verifier.clock(), dt.UTC))
         try:
+            vhost_bucket = split_target("/", request.headers.get("host", ""),
+                                        self.s3.vhost_domains).bucket
+            auth = self.verifier.authenticate(request.method, request.raw_path, raw_query,
+                                              request.headers, service="s3",
+                                              vhost_bucket=vhost_bucket)
+            ctx.account_id = auth.principal.account_id
+            ctx.access_key = auth.principal.access_key
+            ctx.signing_region = auth.region
+            ctx.payload_check = auth.payload
             status, headers, body = self.s3.handle(request, ctx)
         except AWSError as err:
             status, headers, body = self.s3.error(request, err, ctx)

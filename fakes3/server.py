@@ -11,12 +11,21 @@ import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cheroot import wsgi
 
 from fakes3 import __version__
+from fakes3.auth import (
+    DEFAULT_ACCESS_KEY,
+    DEFAULT_SECRET_KEY,
+    AuthMode,
+    Credential,
+    CredentialStore,
+    Verifier,
+)
 from fakes3.control import ControlPlane
 from fakes3.gateway import Gateway
 from fakes3.protocol.s3_http import S3Protocol
@@ -24,8 +33,8 @@ from fakes3.s3.service import S3Service
 
 log = logging.getLogger("fakes3")
 
-DEFAULT_ACCESS_KEY = "test"
-DEFAULT_SECRET_KEY = "test"
+__all__ = ["DEFAULT_ACCESS_KEY", "DEFAULT_REGION", "DEFAULT_SECRET_KEY", "FakeAWS"]
+
 DEFAULT_REGION = "us-east-1"
 
 
@@ -78,17 +87,29 @@ class FakeAWS:
         virtual_host_domains: Iterable[str] = ("localhost",),
         spill_threshold: int = 1 << 20,
         max_put_size: int = 5 * 1024**3,
+        min_part_size: int = 5 * 1024**2,
         threads: int = 24,
+        auth: AuthMode = "strict",
+        credentials: Iterable[Credential] = (),
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``auth``: "strict" verifies every signed request, "open" accepts any key and signature.
+        ``credentials``: keys besides the default test/test (account 000000000000).
+        ``clock``: the server's time in epoch seconds (signature expiry, skew, LastModified)."""
         self.host = host
+        self.clock = clock
+        self.credential_store = CredentialStore(credentials, clock=clock)
+        self.verifier = Verifier(self.credential_store, mode=auth, clock=clock)
         self.region = region
         self._blob_dir = tempfile.mkdtemp(prefix="fakes3-blobs-")
         self.s3 = S3Service(region=region, spill_threshold=spill_threshold,
-                            blob_dir=self._blob_dir, max_put_size=max_put_size)
+                            blob_dir=self._blob_dir, max_put_size=max_put_size,
+                            min_part_size=min_part_size)
         self.app = Gateway(
             S3Protocol(self.s3.handle, virtual_host_domains),
             ControlPlane(["s3"], self.reset, __version__),
             region,
+            self.verifier,
         )
         self._requested_port = port
         self._threads = threads
@@ -106,6 +127,8 @@ class FakeAWS:
         self._server = server
         self._thread = threading.Thread(target=server.serve, name="fakes3-server", daemon=True)
         self._thread.start()
+        if self.verifier.mode == "open":
+            log.info("fakes3: auth open: any access key and signature is accepted")
         return self
 
     def stop(self) -> None:

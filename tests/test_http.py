@@ -11,10 +11,16 @@ import zlib
 import pytest
 
 from fakes3 import FakeAWS
+from fakes3.auth.signing import sign_headers
 
 
 def connect(aws: FakeAWS) -> http.client.HTTPConnection:
     return http.client.HTTPConnection("127.0.0.1", aws.port, timeout=10)
+
+
+def signed(aws: FakeAWS, method: str, path: str, body: bytes = b"", **headers: str) -> dict[str, str]:
+    """Headers for a raw request, signed with the default key as boto3 would sign it."""
+    return sign_headers(method, aws.endpoint_url + path, body=body, headers=headers)
 
 
 def test_connections_are_kept_alive(fakes3):
@@ -35,11 +41,10 @@ def test_connections_are_kept_alive(fakes3):
 
 def test_expect_100_continue_is_answered_once_before_the_body(fakes3, s3_client):
     s3_client.create_bucket(Bucket="bkt")
+    headers = signed(fakes3, "PUT", "/bkt/k", b"hello", Host="127.0.0.1", **{"Content-Length": "5"})
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     with socket.create_connection(("127.0.0.1", fakes3.port), timeout=10) as sock:
-        sock.sendall(
-            b"PUT /bkt/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
-            b"Expect: 100-continue\r\n\r\n"
-        )
+        sock.sendall(f"PUT /bkt/k HTTP/1.1\r\n{head}Expect: 100-continue\r\n\r\n".encode())
         interim = sock.recv(1024)
         assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
         sock.sendall(b"hello")
@@ -53,7 +58,7 @@ def test_expect_100_continue_is_answered_once_before_the_body(fakes3, s3_client)
 
 def test_every_response_carries_a_request_id_and_errors_have_s3s_shape(fakes3):
     conn = connect(fakes3)
-    conn.request("GET", "/no-such-bucket/key")
+    conn.request("GET", "/no-such-bucket/key", headers=signed(fakes3, "GET", "/no-such-bucket/key"))
     response = conn.getresponse()
     body = response.read().decode()
     assert response.status == 404
@@ -63,7 +68,7 @@ def test_every_response_carries_a_request_id_and_errors_have_s3s_shape(fakes3):
     assert "<Error><Code>NoSuchBucket</Code><Message>" in body
     assert "<BucketName>no-such-bucket</BucketName>" in body
     assert f"<RequestId>{request_id}</RequestId>" in body
-    conn.request("HEAD", "/no-such-bucket/key")
+    conn.request("HEAD", "/no-such-bucket/key", headers=signed(fakes3, "HEAD", "/no-such-bucket/key"))
     head = conn.getresponse()
     assert head.status == 404 and head.read() == b""  # no body on HEAD errors, as S3
     assert head.getheader("x-amz-request-id")
@@ -73,7 +78,8 @@ def test_virtual_host_style_addressing(fakes3, s3_client):
     s3_client.create_bucket(Bucket="vhost-bucket")
     conn = connect(fakes3)
     conn.request("PUT", "/dir/file.txt", body=b"data",
-                 headers={"Host": f"vhost-bucket.localhost:{fakes3.port}"})
+                 headers=signed(fakes3, "PUT", "/dir/file.txt", b"data",
+                                Host=f"vhost-bucket.localhost:{fakes3.port}"))
     assert conn.getresponse().read() == b"" or True
     assert s3_client.get_object(Bucket="vhost-bucket", Key="dir/file.txt")["Body"].read() == b"data"
 
@@ -82,7 +88,8 @@ def test_a_configured_base_domain_serves_virtual_hosts():
     with FakeAWS(virtual_host_domains=["s3.fake.test"]) as aws:
         aws.client("s3").create_bucket(Bucket="bkt")
         conn = connect(aws)
-        conn.request("GET", "/?list-type=2", headers={"Host": "bkt.s3.fake.test"})
+        conn.request("GET", "/?list-type=2", headers=signed(aws, "GET", "/?list-type=2",
+                                                            Host="bkt.s3.fake.test"))
         response = conn.getresponse()
         assert response.status == 200
         assert b"<Name>bkt</Name>" in response.read()
@@ -117,7 +124,7 @@ def test_an_unexpected_exception_is_500_without_traceback_and_serving_goes_on(ca
 
         aws.app.s3.handler = broken
         conn = connect(aws)
-        conn.request("GET", "/")
+        conn.request("GET", "/", headers=signed(aws, "GET", "/"))
         response = conn.getresponse()
         body = response.read().decode()
         assert response.status == 500
@@ -141,13 +148,14 @@ def _aws_chunked(data: bytes, chunk: int, trailer: tuple[str, str] | None) -> by
 def _put_aws_chunked(aws: FakeAWS, key: str, data: bytes, crc: str) -> http.client.HTTPResponse:
     body = _aws_chunked(data, 8192, ("x-amz-checksum-crc32", crc))
     conn = connect(aws)
-    conn.request("PUT", f"/bkt/{key}", body=body, headers={
-        "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-        "Content-Encoding": "aws-chunked",
-        "x-amz-decoded-content-length": str(len(data)),
-        "x-amz-trailer": "x-amz-checksum-crc32",
-        "Content-Type": "text/plain",
-    })
+    conn.request("PUT", f"/bkt/{key}", body=body, headers=sign_headers(
+        "PUT", f"{aws.endpoint_url}/bkt/{key}", payload="STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        headers={
+            "Content-Encoding": "aws-chunked",
+            "x-amz-decoded-content-length": str(len(data)),
+            "x-amz-trailer": "x-amz-checksum-crc32",
+            "Content-Type": "text/plain",
+        }))
     response = conn.getresponse()
     response.read()
     return response

@@ -11,6 +11,10 @@ from typing import Any
 
 from botocore.model import ServiceModel
 
+from fakes3.auth import errors as auth_errors
+from fakes3.auth.anonymous import anonymous_may_proceed
+from fakes3.auth.payload import PayloadCheck
+from fakes3.auth.verifier import ANONYMOUS
 from fakes3.context import RequestContext
 from fakes3.errors import AWSError, S3Error
 from fakes3.protocol import restxml
@@ -56,13 +60,16 @@ class S3Protocol:
         ctx.resource = "/" + "/".join(p for p in (target.bucket, target.key) if p)
         operation = self.operation(request, target)
         ctx.operation = operation
+        if ctx.account_id == ANONYMOUS and not anonymous_may_proceed(
+                "s3", operation, target.bucket, target.key):
+            raise auth_errors.access_denied()
         op = self.model.operation_model(operation)
-        headers, body = decode_body(request)
+        headers, body = decode_body(request, ctx.payload_check)
         uri = {"Bucket": target.bucket or "", "Key": target.key or ""}
         params = restxml.parse_request(op, uri, request.query, headers, body)
         result = self.handler(operation, params, ctx)
         status, out_headers, out_body = restxml.serialize_response(op, result)
-        if operation == "GetObject" and result.get("ContentRange"):
+        if operation in ("GetObject", "HeadObject") and result.get("ContentRange"):
             status = 206
         if request.method == "HEAD":
             return status, out_headers, ()
@@ -84,23 +91,36 @@ class S3Protocol:
         return err.status, headers, (body,)
 
 
-def decode_body(request: HttpRequest) -> tuple[Headers, RequestBody]:
-    """The body as the client meant it: ``aws-chunked`` framing removed, lengths corrected."""
+def decode_body(request: HttpRequest,
+                check: PayloadCheck | None = None) -> tuple[Headers, RequestBody]:
+    """The body as the client meant it: ``aws-chunked`` framing removed, lengths corrected.
+
+    ``check`` (from authentication) sees the raw body as it is read, and every aws-chunked chunk.
+    """
     headers = request.headers
     encoding = headers.get("content-encoding", "")
     length = _length(headers.get("content-length"), "Content-Length")
     chunked = (headers.get("x-amz-content-sha256", "").startswith("STREAMING-")
                or "aws-chunked" in encoding.lower())
+    stream = request.stream if check is None else check.wrap(request.stream, length)
     if not chunked:
-        return headers, RequestBody(request.stream, length)
+        return headers, RequestBody(stream, length)
     decoded = _length(headers.get("x-amz-decoded-content-length"), "x-amz-decoded-content-length")
     rest = [e.strip() for e in encoding.split(",") if e.strip() not in ("", "aws-chunked")]
     fixed = headers.replaced({
         "Content-Length": None if decoded is None else str(decoded),
         "Content-Encoding": ",".join(rest) or None,
     })
-    framed = RequestBody(request.stream, length)
-    return fixed, RequestBody(AwsChunkedReader(framed), decoded, framed=True)
+    framed = RequestBody(stream, length)
+    if check is None:
+        return fixed, RequestBody(AwsChunkedReader(framed), decoded, framed=True)
+
+    def observe(signature: str | None, data: bytes) -> None:
+        # Called by the reader below; the final chunk comes after its trailers are parsed.
+        check.chunk(signature, data, reader.trailers)
+
+    reader = AwsChunkedReader(framed, observe)
+    return fixed, RequestBody(reader, decoded, framed=True)
 
 
 def _length(text: str | None, name: str) -> int | None:
