@@ -7,6 +7,7 @@ command line wins over its variable.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import os
 import signal
@@ -56,6 +57,13 @@ def _auth_mode(text: str) -> str:
     return mode
 
 
+def _flag(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered not in ("1", "true", "yes", "0", "false", "no"):
+        raise ValueError(f"not a boolean (1/0, true/false, yes/no): {text!r}")
+    return lowered in ("1", "true", "yes")
+
+
 def _domains(text: str) -> list[str]:
     domains = [d.strip() for d in text.split(",") if d.strip()]
     if not domains:
@@ -72,6 +80,8 @@ _ENV: dict[str, tuple[str, Callable[[str], Any], Any]] = {
     "log_level": ("FAKES3_LOG_LEVEL", _log_level, "WARNING"),
     "auth": ("FAKES3_AUTH", _auth_mode, "strict"),
     "credentials_file": ("FAKES3_CREDENTIALS_FILE", _non_empty, None),
+    "imds_port": ("FAKES3_IMDS_PORT", _port, None),
+    "imds_v2_only": ("FAKES3_IMDS_V2_ONLY", _flag, False),
 }
 
 
@@ -126,6 +136,12 @@ def _parsers() -> tuple[_Parser, _Parser]:
                        help="more keys, as a JSON list of {\"access_key\", \"secret_key\", "
                             "\"account_id\"?, \"session_token\"?, \"expires\"?} "
                             "[env FAKES3_CREDENTIALS_FILE]")
+    serve.add_argument("--imds-port", type=_flag_type(_port),
+                       help="also serve EC2 instance metadata (IMDSv1/v2) and ECS container "
+                            "credentials on this port, 0 for any free port; off when not given "
+                            "[env FAKES3_IMDS_PORT]")
+    serve.add_argument("--imds-v2-only", action="store_const", const=True,
+                       help="refuse IMDSv1 (token-less) requests with 401 [env FAKES3_IMDS_V2_ONLY]")
     return parser, serve
 
 
@@ -174,6 +190,21 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's per-thread malloc arenas before the worker threads start.
+
+    Each worker thread otherwise gets its own arena, which keeps freed 1 MiB body buffers for
+    reuse: a server that has streamed a few GiB through 24 threads would hold tens of MiB it no
+    longer uses (see benchmarks/README.md). Only ``fakes3 serve`` does this: it changes the
+    allocator of the whole process, which an in-process FakeAWS must not do to its host.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to tune
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     # The first SIGINT or SIGTERM stops the server cleanly; a second one ends the process at once.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -190,13 +221,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     from fakes3.server import FakeAWS
 
-    # Auth options are handed over only when they differ from FakeAWS's defaults.
-    auth_options: dict[str, Any] = {"auth": args.auth} if args.auth != "strict" else {}
-    if args.credentials:
-        auth_options["credentials"] = args.credentials
+    options: dict[str, Any] = {"auth": args.auth, "credentials": args.credentials,
+                               "imds": args.imds_port is not None, "imds_port": args.imds_port or 0,
+                               "imds_v2_only": args.imds_v2_only}
+    limit_malloc_arenas()
     try:
         aws = FakeAWS(host=args.host, port=args.port, region=args.region,
-                      virtual_host_domains=args.domains, **auth_options)
+                      virtual_host_domains=args.domains, **options)
     except ValueError as exc:  # conflicting keys
         print(f"fakes3: {exc}", file=sys.stderr)
         return 2
@@ -211,6 +242,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"fakes3: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
             return 1
         print(f"fakes3 listening on http://{args.host}:{aws.port}", flush=True)
+        if aws.metadata_http is not None:
+            ecs = " ".join(f"{k}={v}" for k, v in aws.ecs_env.items())
+            print(f"fakes3 instance metadata on http://{args.host}:{aws.metadata_http.port} "
+                  f"(ECS: {ecs})", file=sys.stderr, flush=True)
         aws.serve_forever()
     except KeyboardInterrupt:
         pass  # a signal may land anywhere in here, even before serve_forever() owns the cleanup

@@ -3,19 +3,26 @@
 - ``fakes3``: the running fake (one server per test session and xdist worker), emptied after
   each test.
 - ``s3_client``: a boto3 S3 client pointed at it.
-- ``aws_env``: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_DEFAULT_REGION
-  set for the test, so any SDK or CLI started in the test finds the fake.
+- Credential sources, each putting the standard environment variables in place for one test so
+  that any SDK or CLI started in the test finds the fake and authenticates the way it would in
+  production: ``aws_env`` (access keys in the environment), ``aws_profile_env`` (a profile in
+  shared credentials and config files), ``imds_env`` (EC2 instance metadata, IMDSv1 and v2),
+  ``imds_v2_only_env`` (IMDSv2 only: token-less requests get 401) and ``ecs_env`` (ECS
+  container credentials). Every other credential source is cleared first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from fakes3.server import FakeAWS
+
+PROFILE = "fakes3"
 
 
 @pytest.fixture(scope="session")
@@ -38,13 +45,64 @@ def s3_client(fakes3: FakeAWS) -> Any:
     return fakes3.client("s3")
 
 
-@pytest.fixture
-def aws_env(fakes3: FakeAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    # Credentials from files or a profile would shadow the fake's; point them nowhere.
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+def _only_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fakes3: FakeAWS,
+                 source: Mapping[str, str]) -> dict[str, str]:
+    """Clear every credential source, then point SDKs at the fake with ``source`` as the only one."""
+    from fakes3.imds.testing import CREDENTIAL_ENV_VARIABLES
+
+    for name in CREDENTIAL_ENV_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/fakes3/credentials")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/fakes3/config")
-    for name, value in fakes3.env.items():
+    env = {
+        "AWS_ENDPOINT_URL": fakes3.endpoint_url,
+        "AWS_DEFAULT_REGION": fakes3.region,
+        "AWS_REGION": fakes3.region,
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "fakes3-no-credentials"),
+        "AWS_CONFIG_FILE": str(tmp_path / "fakes3-no-config"),
+        **source,
+    }
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return fakes3.env
+    return env
+
+
+@pytest.fixture
+def aws_env(fakes3: FakeAWS, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """The default key pair in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY."""
+    keys = fakes3.credentials
+    return _only_source(monkeypatch, tmp_path, fakes3, {
+        "AWS_ACCESS_KEY_ID": keys["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": keys["aws_secret_access_key"]})
+
+
+@pytest.fixture
+def aws_profile_env(fakes3: FakeAWS, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """A ``fakes3`` profile in a credentials file and a config file (AWS_PROFILE selects it)."""
+    credentials, config = tmp_path / "aws-credentials", tmp_path / "aws-config"
+    keys = fakes3.credentials
+    credentials.write_text(f"[{PROFILE}]\naws_access_key_id = {keys['aws_access_key_id']}\n"
+                           f"aws_secret_access_key = {keys['aws_secret_access_key']}\n")
+    config.write_text(f"[profile {PROFILE}]\nregion = {fakes3.region}\n"
+                      f"endpoint_url = {fakes3.endpoint_url}\n")
+    return _only_source(monkeypatch, tmp_path, fakes3, {
+        "AWS_PROFILE": PROFILE, "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        "AWS_CONFIG_FILE": str(config)})
+
+
+@pytest.fixture
+def imds_env(fakes3: FakeAWS, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """EC2 instance metadata (IMDSv1 and IMDSv2) as the only credential source."""
+    monkeypatch.setattr(fakes3.imds, "v2_only", False)
+    return _only_source(monkeypatch, tmp_path, fakes3, fakes3.imds_env)
+
+
+@pytest.fixture
+def imds_v2_only_env(fakes3: FakeAWS, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """Instance metadata that refuses IMDSv1, as an instance with HttpTokens=required does."""
+    monkeypatch.setattr(fakes3.imds, "v2_only", True)
+    return _only_source(monkeypatch, tmp_path, fakes3, fakes3.imds_env)
+
+
+@pytest.fixture
+def ecs_env(fakes3: FakeAWS, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """ECS container credentials (full URI plus authorization token) as the only source."""
+    return _only_source(monkeypatch, tmp_path, fakes3, fakes3.ecs_env)

@@ -1,8 +1,7 @@
-"""Compose fakes3's WSGI application and serve it: in-process (``FakeAWS``) or forever (the CLI).
+"""Compose fakes3's WSGI applications and serve them: in-process (``FakeAWS``) or forever (the CLI).
 
-The HTTP server is cheroot: HTTP/1.1 with keep-alive (werkzeug's development server closes every
-connection, so each boto3 request would pay a new TCP handshake), ``Expect: 100-continue``,
-streamed request bodies and a bounded worker pool.
+Two ports: one for S3 (and, later, DynamoDB), one for the credential endpoints (EC2 instance
+metadata and ECS container credentials), each an ordinary ``fakes3.http_server.HttpServer``.
 """
 
 from __future__ import annotations
@@ -10,16 +9,14 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cheroot import wsgi
-
 from fakes3 import __version__
 from fakes3.auth import (
     DEFAULT_ACCESS_KEY,
+    DEFAULT_ACCOUNT_ID,
     DEFAULT_SECRET_KEY,
     AuthMode,
     Credential,
@@ -28,6 +25,14 @@ from fakes3.auth import (
 )
 from fakes3.control import ControlPlane
 from fakes3.gateway import Gateway
+from fakes3.http_server import HttpServer
+from fakes3.imds import (
+    ContainerCredentialsService,
+    CredentialEndpoints,
+    MetadataService,
+    imds_env,
+    vendor_from_store,
+)
 from fakes3.protocol.s3_http import S3Protocol
 from fakes3.s3.service import S3Service
 
@@ -36,43 +41,6 @@ log = logging.getLogger("fakes3")
 __all__ = ["DEFAULT_ACCESS_KEY", "DEFAULT_REGION", "DEFAULT_SECRET_KEY", "FakeAWS"]
 
 DEFAULT_REGION = "us-east-1"
-
-
-# How much of a chunked request body the server reads past what the app consumed, to keep the
-# connection usable; beyond it the connection is closed instead.
-MAX_DRAIN = 64 * 1024 * 1024
-
-
-class _Gateway(wsgi.Gateway_10):
-    def get_environ(self) -> dict[str, Any]:  # type: ignore[override]
-        env = super().get_environ()
-        # The header block as sent: WSGI's HTTP_* keys turn ``_`` into ``-``.
-        env["fakes3.raw_headers"] = self.req.inheaders
-        return env
-
-    def respond(self) -> None:
-        super().respond()
-        # cheroot drains an unread Content-Length body, but not a Transfer-Encoding: chunked one
-        # (aws-sdk-cpp wraps aws-chunked uploads in it): the rest would be read as the next
-        # request on this keep-alive connection.
-        if self.req.chunked_read and not _drain(self.req.rfile):
-            self.req.close_connection = True
-
-
-def _drain(stream: Any) -> bool:
-    left = MAX_DRAIN
-    while left > 0:
-        data = stream.read(min(1 << 20, left))
-        if not data:
-            return True
-        left -= len(data)
-    return False
-
-
-class _Server(wsgi.Server):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.gateway = _Gateway
 
 
 class FakeAWS:
@@ -92,10 +60,17 @@ class FakeAWS:
         auth: AuthMode = "strict",
         credentials: Iterable[Credential] = (),
         clock: Callable[[], float] = time.time,
+        imds: bool = True,
+        imds_port: int = 0,
+        imds_v2_only: bool = False,
+        imds_credential_lifetime: float = 6 * 3600,
     ) -> None:
         """``auth``: "strict" verifies every signed request, "open" accepts any key and signature.
         ``credentials``: keys besides the default test/test (account 000000000000).
-        ``clock``: the server's time in epoch seconds (signature expiry, skew, LastModified)."""
+        ``clock``: the server's time in epoch seconds (signature expiry, skew, LastModified).
+        ``imds``: also serve EC2 instance metadata and ECS container credentials on ``imds_port``;
+        the temporary credentials they vend (``imds_credential_lifetime`` seconds) are accepted
+        by S3 until they expire."""
         self.host = host
         self.clock = clock
         self.credential_store = CredentialStore(credentials, clock=clock)
@@ -111,42 +86,37 @@ class FakeAWS:
             region,
             self.verifier,
         )
-        self._requested_port = port
-        self._threads = threads
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self.http = HttpServer(self.app, host=host, port=port, threads=threads)
+        vendor = vendor_from_store(self.credential_store, DEFAULT_ACCOUNT_ID, imds_credential_lifetime)
+        self.imds = MetadataService(vendor, v2_only=imds_v2_only, region=region,
+                                    account_id=DEFAULT_ACCOUNT_ID, clock=clock)
+        self.ecs = ContainerCredentialsService(vendor, region=region, account_id=DEFAULT_ACCOUNT_ID,
+                                               clock=clock)
+        self.metadata_http = (HttpServer(CredentialEndpoints(self.imds, self.ecs), host=host,
+                                         port=imds_port, server_name="EC2ws") if imds else None)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> FakeAWS:
-        if self._server is not None:
-            return self
-        server = _Server((self.host, self._requested_port), self.app, numthreads=self._threads,
-                         server_name="fakes3", shutdown_timeout=2, timeout=60)
-        server.prepare()  # binds now, so the port is known before start() returns
-        self._server = server
-        self._thread = threading.Thread(target=server.serve, name="fakes3-server", daemon=True)
-        self._thread.start()
+        self.http.start()
+        if self.metadata_http is not None:
+            self.metadata_http.start()
         if self.verifier.mode == "open":
-            log.info("fakes3: auth open: any access key and signature is accepted")
+            log.warning("fakes3: --auth open: any access key and any signature is accepted")
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.stop()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
+        if self.metadata_http is not None:
+            self.metadata_http.stop()
+        self.http.stop()
         self.s3.close()
         shutil.rmtree(self._blob_dir, ignore_errors=True)
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted (the CLI)."""
         self.start()
-        assert self._thread is not None
         try:
-            while self._thread.is_alive():
-                self._thread.join(timeout=0.5)
+            self.http.wait()
         finally:
             self.stop()
 
@@ -160,14 +130,31 @@ class FakeAWS:
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if not self.http.running:
             raise RuntimeError("FakeAWS is not running: call start() or use it as a context manager")
-        return int(self._server.bind_addr[1])
+        return self.http.port
 
     @property
     def endpoint_url(self) -> str:
-        host = self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1"
-        return f"http://{host}:{self.port}"
+        self.port  # noqa: B018 - raises a clear error when not running
+        return self.http.url
+
+    @property
+    def imds_url(self) -> str:
+        """The EC2 instance metadata endpoint (ECS container credentials share its port)."""
+        if self.metadata_http is None:
+            raise RuntimeError("FakeAWS(imds=False) serves no instance metadata")
+        return self.metadata_http.url
+
+    @property
+    def imds_env(self) -> dict[str, str]:
+        """Variables that send an SDK's instance-metadata credential provider here."""
+        return imds_env(self.imds_url)
+
+    @property
+    def ecs_env(self) -> dict[str, str]:
+        """AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN for this fake."""
+        return self.ecs.env(self.imds_url)
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -196,5 +183,7 @@ class FakeAWS:
         return boto3.session.Session().client(service, **options)
 
     def reset(self) -> None:
-        """Forget every bucket and object (fast: nothing is restarted)."""
+        """Forget every bucket and object, and vend new instance credentials (nothing restarts)."""
         self.s3.reset()
+        self.imds.reset()
+        self.ecs.reset()

@@ -30,7 +30,9 @@ LAUNCHERS = {
 }
 STARTUP_TIMEOUT = 20.0
 EXIT_TIMEOUT = 15.0
-ENV_VARS = ("FAKES3_HOST", "FAKES3_PORT", "FAKES3_REGION", "FAKES3_VIRTUAL_HOST_DOMAINS", "FAKES3_LOG_LEVEL")
+ENV_VARS = ("FAKES3_HOST", "FAKES3_PORT", "FAKES3_REGION", "FAKES3_VIRTUAL_HOST_DOMAINS", "FAKES3_LOG_LEVEL",
+            "FAKES3_AUTH", "FAKES3_CREDENTIALS", "FAKES3_CREDENTIALS_FILE", "FAKES3_IMDS_PORT",
+            "FAKES3_IMDS_V2_ONLY")
 
 
 def free_port() -> int:
@@ -195,7 +197,8 @@ def test_main_hands_every_option_to_fakeaws(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("FAKES3_VIRTUAL_HOST_DOMAINS", "a.test,b.test")
     assert cli.main(["serve", "--host", "127.0.0.3", "--port", "4567"]) == 1
     assert seen == {"host": "127.0.0.3", "port": 4567, "region": "eu-west-2",
-                    "virtual_host_domains": ["a.test", "b.test"], "stopped": True}
+                    "virtual_host_domains": ["a.test", "b.test"], "auth": "strict", "credentials": [],
+                    "imds": False, "imds_port": 0, "imds_v2_only": False, "stopped": True}
     assert capsys.readouterr().err == "fakes3: cannot listen on 127.0.0.3:4567: Address already in use\n"
 
 
@@ -238,3 +241,25 @@ def test_taken_port_exits_1_with_one_line() -> None:
         port = int(holder.getsockname()[1])
         result = run([*LAUNCHERS["console-script"], "serve", "--port", str(port)], clean_env())
     assert_one_line_error(result, 1, f"cannot listen on 127.0.0.1:{port}")
+
+
+def test_imds_port_vends_credentials_that_s3_accepts(tmp_path: Path) -> None:
+    port, imds_port = free_port(), free_port()
+    command = [*LAUNCHERS["console-script"], "serve", "--port", str(port), "--imds-port", str(imds_port),
+               "--imds-v2-only"]
+    with serving(command, clean_env(), tmp_path) as (proc, line):
+        assert line == f"fakes3 listening on http://127.0.0.1:{port}\n"
+        # A fresh process whose only credential source is the instance metadata endpoint.
+        env = {k: v for k, v in clean_env().items() if not k.startswith("AWS_")}
+        env.update(AWS_EC2_METADATA_SERVICE_ENDPOINT=f"http://127.0.0.1:{imds_port}/",
+                   AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+                   AWS_DEFAULT_REGION="us-east-1")
+        code = ("import boto3; s = boto3.session.Session(); c = s.get_credentials();"
+                f"s.client('s3', endpoint_url='http://127.0.0.1:{port}').create_bucket(Bucket='from-imds');"
+                "print(s.get_credentials().method, bool(c.token))")
+        result = run([sys.executable, "-c", code], env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == ["iam-role", "True"]
+        assert "instance metadata on" in (tmp_path / "stderr.txt").read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=EXIT_TIMEOUT) == 0

@@ -45,7 +45,7 @@ class RecordingS3:
             self.seen.append((match.group(1) if match else None, environ.get("HTTP_X_AMZ_SECURITY_TOKEN")))
             return inner(environ, start_response)
 
-        self.aws.app = app  # type: ignore[assignment]
+        self.aws.http.app = app
         self.issued: list[TemporaryCredential] = []
 
     def vendor(self) -> Vendor:
