@@ -1,0 +1,1 @@
+"""DynamoDB: tables, items, indexes, the expression language and transactions."""

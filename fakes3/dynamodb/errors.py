@@ -1,0 +1,37 @@
+"""DynamoDB's errors: a ``__type`` naming the exception, a message, an HTTP status.
+
+The JSON protocol serializes them as ``{"__type": "<namespace>#<Name>", "message": ...}``;
+botocore reads the part after ``#`` as the error code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fakes3.errors import AWSError
+
+DYNAMODB = "com.amazonaws.dynamodb.v20120810"
+CORAL_VALIDATE = "com.amazon.coral.validate"
+
+
+class DynamoDBError(AWSError):
+    """An error in DynamoDB's wire shape; ``extra`` holds members such as CancellationReasons."""
+
+    def __init__(self, name: str, message: str, status: int = 400, *, namespace: str = DYNAMODB,
+                 extra: dict[str, Any] | None = None) -> None:
+        super().__init__(name, message, status)
+        self.type = f"{namespace}#{name}"
+        self.extra: dict[str, Any] = dict(extra or {})
+
+
+def validation(message: str) -> DynamoDBError:
+    return DynamoDBError("ValidationException", message, namespace=CORAL_VALIDATE)
+
+
+def resource_not_found(message: str = "Requested resource not found") -> DynamoDBError:
+    return DynamoDBError("ResourceNotFoundException", message)
+
+
+def conditional_check_failed(item: dict[str, Any] | None = None) -> DynamoDBError:
+    extra = {"Item": item} if item is not None else None
+    return DynamoDBError("ConditionalCheckFailedException", "The conditional request failed", extra=extra)
