@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import json
 import logging
 import os
 import signal
@@ -64,6 +65,15 @@ def _flag(text: str) -> bool:
     return lowered in ("1", "true", "yes")
 
 
+def _profile(text: str) -> str:
+    from fakes3.faults.profiles import PROFILES
+
+    name = text.strip()
+    if name not in PROFILES:
+        raise ValueError(f"not one of {', '.join(PROFILES)}: {text!r}")
+    return name
+
+
 def _domains(text: str) -> list[str]:
     domains = [d.strip() for d in text.split(",") if d.strip()]
     if not domains:
@@ -82,6 +92,9 @@ _ENV: dict[str, tuple[str, Callable[[str], Any], Any]] = {
     "credentials_file": ("FAKES3_CREDENTIALS_FILE", _non_empty, None),
     "imds_port": ("FAKES3_IMDS_PORT", _port, None),
     "imds_v2_only": ("FAKES3_IMDS_V2_ONLY", _flag, False),
+    "profile": ("FAKES3_PROFILE", _profile, "aws"),
+    "faults_file": ("FAKES3_FAULTS", _non_empty, None),
+    "control_token": ("FAKES3_CONTROL_TOKEN", _non_empty, None),
 }
 
 
@@ -142,6 +155,16 @@ def _parsers() -> tuple[_Parser, _Parser]:
                             "[env FAKES3_IMDS_PORT]")
     serve.add_argument("--imds-v2-only", action="store_const", const=True,
                        help="refuse IMDSv1 (token-less) requests with 401 [env FAKES3_IMDS_V2_ONLY]")
+    serve.add_argument("--profile", type=_flag_type(_profile),
+                       help="a named bundle of faults: aws (none), aws-2019 (eventual consistency, "
+                            "no conditional writes), s3-compatible-weak (conditions ignored, torn "
+                            "PUTs, non-atomic conditional writes) [env FAKES3_PROFILE; default aws]")
+    serve.add_argument("--faults", dest="faults_file", metavar="FILE", type=_flag_type(_non_empty),
+                       help="fault rules to install at start-up: a JSON rule or list of rules, as "
+                            "POST /_fakes3/faults takes [env FAKES3_FAULTS]")
+    serve.add_argument("--control-token", type=_flag_type(_non_empty), metavar="TOKEN",
+                       help="lets non-loopback clients use /_fakes3/ with the header "
+                            "X-Fakes3-Control-Token: TOKEN [env FAKES3_CONTROL_TOKEN]")
     return parser, serve
 
 
@@ -223,7 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     options: dict[str, Any] = {"auth": args.auth, "credentials": args.credentials,
                                "imds": args.imds_port is not None, "imds_port": args.imds_port or 0,
-                               "imds_v2_only": args.imds_v2_only}
+                               "imds_v2_only": args.imds_v2_only, "profile": args.profile,
+                               "control_token": args.control_token}
     limit_malloc_arenas()
     try:
         aws = FakeAWS(host=args.host, port=args.port, region=args.region,
@@ -231,6 +255,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # conflicting keys
         print(f"fakes3: {exc}", file=sys.stderr)
         return 2
+    if args.faults_file:
+        try:
+            with open(args.faults_file, encoding="utf-8") as f:
+                aws.faults.add_json(json.load(f))
+        except (OSError, ValueError) as exc:
+            print(f"fakes3: --faults {args.faults_file}: {exc}", file=sys.stderr)
+            return 2
     if args.auth == "open":
         print("fakes3: WARNING: --auth open: any access key and signature is accepted; requests "
               "are not authenticated", file=sys.stderr, flush=True)

@@ -30,3 +30,5 @@ class RequestContext:
     signing_region: str | None = None
     # Checks on the body that finish as it is read (x-amz-content-sha256, chunk signatures).
     payload_check: PayloadCheck | None = None
+    # The client's address and port: which connection the request came on (for the journal).
+    connection: str = ""

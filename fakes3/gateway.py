@@ -11,7 +11,7 @@ import base64
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from fakes3.auth import CredentialStore, Verifier
@@ -19,6 +19,8 @@ from fakes3.context import RequestContext
 from fakes3.control import ControlPlane
 from fakes3.errors import AWSError, internal_error
 from fakes3.protocol.http import HttpRequest
+from fakes3.protocol.json_protocol import JsonService
+from fakes3.protocol.json_protocol import new_request_id as new_json_request_id
 from fakes3.protocol.s3_http import Response, S3Protocol
 from fakes3.protocol.s3_routing import split_target
 
@@ -44,8 +46,10 @@ def new_request_ids() -> tuple[str, str]:
 
 class Gateway:
     def __init__(self, s3: S3Protocol, control: ControlPlane, region: str,
-                 verifier: Verifier | None = None) -> None:
+                 verifier: Verifier | None = None, json_services: Sequence[JsonService] = ()) -> None:
         self.s3 = s3
+        # JSON protocol services (DynamoDB), chosen by the X-Amz-Target header S3 never sends.
+        self.json_services = list(json_services)
         self.control = control
         self.region = region
         # Requests under /_fakes3/ are never signed; everything else is verified here.
@@ -55,15 +59,26 @@ class Gateway:
         request = HttpRequest.from_environ(environ)
         if request.raw_path.startswith("/_fakes3/"):
             status, headers, body = self.control.handle(request)
+        elif self.json_services and "x-amz-target" in request.headers:
+            status, headers, body = self.serve_json(request, environ.get("QUERY_STRING", ""))
         else:
             status, headers, body = self.serve_s3(request, environ.get("QUERY_STRING", ""))
         start_response(status_line(status), headers)
         return body
 
+    def serve_json(self, request: HttpRequest, raw_query: str = "") -> Response:
+        """A JSON 1.0 request; an X-Amz-Target no service serves is UnknownOperationException."""
+        target = request.headers.get("x-amz-target", "")
+        service = next((s for s in self.json_services if s.serves(target)), self.json_services[0])
+        ctx = RequestContext(request_id=new_json_request_id(), region=self.region,
+                             headers=request.headers,
+                             now=dt.datetime.fromtimestamp(self.verifier.clock(), dt.UTC))
+        return service.handle(request, raw_query, self.verifier, ctx)
+
     def serve_s3(self, request: HttpRequest, raw_query: str = "") -> Response:
         request_id, host_id = new_request_ids()
         ctx = RequestContext(request_id=request_id, host_id=host_id, region=self.region,
-                             headers=request.headers,
+                             headers=request.headers, connection=request.remote_addr,
                              now=dt.datetime.fromtimestamp(self.verifier.clock(), dt.UTC))
         try:
             vhost_bucket = split_target("/", request.headers.get("host", ""),

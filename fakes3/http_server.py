@@ -8,12 +8,15 @@ bodies and a bounded worker pool. ``stop()`` then ``start()`` serves again on th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
 from typing import Any
 
 from cheroot import wsgi
+
+from fakes3.faults.controller import DropConnection
 
 # How much of a chunked request body the server reads past what the app consumed, to keep the
 # connection usable; beyond it the connection is closed instead.
@@ -28,7 +31,15 @@ class _Gateway(wsgi.Gateway_10):
         return env
 
     def respond(self) -> None:
-        super().respond()
+        try:
+            super().respond()
+        except DropConnection:
+            # An "ambiguous" fault: the operation was applied, and the client gets no answer.
+            self.req.ready = False
+            self.req.close_connection = True
+            with contextlib.suppress(OSError):
+                self.req.conn.socket.shutdown(socket.SHUT_RDWR)
+            return
         # cheroot drains an unread Content-Length body, but not a Transfer-Encoding: chunked one
         # (aws-sdk-cpp wraps aws-chunked uploads in it): the rest would be read as the next
         # request on this keep-alive connection.

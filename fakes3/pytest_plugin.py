@@ -3,6 +3,8 @@
 - ``fakes3``: the running fake (one server per test session and xdist worker), emptied after
   each test.
 - ``s3_client``: a boto3 S3 client pointed at it.
+- ``faults``: its fault controller (rules, holds, journal), cleared after each test; the
+  ``@pytest.mark.fakes3_faults(rule, ..., profile=...)`` marker installs rules for one test.
 - Credential sources, each putting the standard environment variables in place for one test so
   that any SDK or CLI started in the test finds the fake and authenticates the way it would in
   production: ``aws_env`` (access keys in the environment), ``aws_profile_env`` (a profile in
@@ -34,10 +36,36 @@ def fakes3_server() -> Iterator[FakeAWS]:
         yield aws
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fakes3_faults(*rules, profile=None): fault rules (JSON-shaped dicts, as POST /_fakes3/faults "
+        "takes) and/or a fault profile installed on the fakes3 fixture for this test only",
+    )
+
+
 @pytest.fixture
-def fakes3(fakes3_server: FakeAWS) -> Iterator[FakeAWS]:
-    yield fakes3_server
-    fakes3_server.reset()
+def fakes3(fakes3_server: FakeAWS, request: pytest.FixtureRequest) -> Iterator[FakeAWS]:
+    """The running fake, with this test's ``fakes3_faults`` marker applied; emptied afterwards
+    (buckets, objects, fault rules, holds, journal)."""
+    marker = request.node.get_closest_marker("fakes3_faults")
+    try:
+        if marker is not None:
+            if marker.kwargs.get("profile"):
+                fakes3_server.faults.use_profile(marker.kwargs["profile"])
+            for rule in marker.args:
+                fakes3_server.faults.add_json(rule)
+        yield fakes3_server
+    finally:
+        fakes3_server.faults.use_profile("aws")
+        fakes3_server.reset()
+
+
+@pytest.fixture
+def faults(fakes3: FakeAWS) -> Any:
+    """The fake's FaultController: ``faults.add(error(503, "SlowDown"), operation="PutObject")``,
+    ``faults.holds["name"]``, ``faults.journal``; every rule is removed after the test."""
+    return fakes3.faults
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ from fakes3.auth import (
     Verifier,
 )
 from fakes3.control import ControlPlane
+from fakes3.faults import FaultController, Journal
+from fakes3.faults.wiring import describe_s3_call, s3_error
 from fakes3.gateway import Gateway
 from fakes3.http_server import HttpServer
 from fakes3.imds import (
@@ -64,13 +66,19 @@ class FakeAWS:
         imds_port: int = 0,
         imds_v2_only: bool = False,
         imds_credential_lifetime: float = 6 * 3600,
+        control_token: str | None = None,
+        profile: str = "aws",
+        journal_size: int = 100_000,
     ) -> None:
         """``auth``: "strict" verifies every signed request, "open" accepts any key and signature.
         ``credentials``: keys besides the default test/test (account 000000000000).
         ``clock``: the server's time in epoch seconds (signature expiry, skew, LastModified).
         ``imds``: also serve EC2 instance metadata and ECS container credentials on ``imds_port``;
         the temporary credentials they vend (``imds_credential_lifetime`` seconds) are accepted
-        by S3 until they expire."""
+        by S3 until they expire.
+        ``control_token``: lets non-loopback clients use the ``/_fakes3/`` control plane.
+        ``profile``: a named bundle of faults (``aws``, ``aws-2019``, ``s3-compatible-weak``);
+        ``journal_size``: how many requests the journal keeps."""
         self.host = host
         self.clock = clock
         self.credential_store = CredentialStore(credentials, clock=clock)
@@ -80,9 +88,14 @@ class FakeAWS:
         self.s3 = S3Service(region=region, spill_threshold=spill_threshold,
                             blob_dir=self._blob_dir, max_put_size=max_put_size,
                             min_part_size=min_part_size)
+        self.faults = FaultController(profile=profile, journal_size=journal_size)
+        s3_protocol = S3Protocol(self.s3.handle, virtual_host_domains)
+        s3_protocol.handler = self.faults.seam("s3", self.s3.handle, describe_s3_call, s3_error,
+                                               s3_protocol.success_status)
+        self.s3.fault_hook = lambda operation, bucket, key: self.faults.between()
         self.app = Gateway(
-            S3Protocol(self.s3.handle, virtual_host_domains),
-            ControlPlane(["s3"], self.reset, __version__),
+            s3_protocol,
+            ControlPlane(["s3"], self.reset, __version__, self.faults, control_token),
             region,
             self.verifier,
         )
@@ -182,8 +195,16 @@ class FakeAWS:
         options.update(kwargs)
         return boto3.session.Session().client(service, **options)
 
+    @property
+    def journal(self) -> Journal:
+        """Every request: ``journal.entries()``, or ``journal.jsonl()`` (also GET /_fakes3/journal)."""
+        return self.faults.journal
+
     def reset(self) -> None:
-        """Forget every bucket and object, and vend new instance credentials (nothing restarts)."""
+        """Forget every bucket and object, every fault rule but the profile's, the journal, and
+        vend new instance credentials (nothing restarts)."""
+        self.faults.clear()
+        self.faults.journal.clear()
         self.s3.reset()
         self.imds.reset()
         self.ecs.reset()

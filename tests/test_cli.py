@@ -32,7 +32,7 @@ STARTUP_TIMEOUT = 20.0
 EXIT_TIMEOUT = 15.0
 ENV_VARS = ("FAKES3_HOST", "FAKES3_PORT", "FAKES3_REGION", "FAKES3_VIRTUAL_HOST_DOMAINS", "FAKES3_LOG_LEVEL",
             "FAKES3_AUTH", "FAKES3_CREDENTIALS", "FAKES3_CREDENTIALS_FILE", "FAKES3_IMDS_PORT",
-            "FAKES3_IMDS_V2_ONLY")
+            "FAKES3_IMDS_V2_ONLY", "FAKES3_PROFILE", "FAKES3_FAULTS", "FAKES3_CONTROL_TOKEN")
 
 
 def free_port() -> int:
@@ -198,7 +198,8 @@ def test_main_hands_every_option_to_fakeaws(monkeypatch: pytest.MonkeyPatch,
     assert cli.main(["serve", "--host", "127.0.0.3", "--port", "4567"]) == 1
     assert seen == {"host": "127.0.0.3", "port": 4567, "region": "eu-west-2",
                     "virtual_host_domains": ["a.test", "b.test"], "auth": "strict", "credentials": [],
-                    "imds": False, "imds_port": 0, "imds_v2_only": False, "stopped": True}
+                    "imds": False, "imds_port": 0, "imds_v2_only": False, "profile": "aws",
+                    "control_token": None, "stopped": True}
     assert capsys.readouterr().err == "fakes3: cannot listen on 127.0.0.3:4567: Address already in use\n"
 
 

@@ -21,7 +21,7 @@ BUCKET = "cond"
 @pytest.fixture
 def s3(fakes3):
     client = fakes3.client("s3", config=botocore.config.Config(
-        max_pool_connections=32, retries={"max_attempts": 1}))
+        max_pool_connections=32, retries={"total_max_attempts": 1}))
     client.create_bucket(Bucket=BUCKET)
     return client
 

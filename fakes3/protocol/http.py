@@ -81,5 +81,5 @@ class HttpRequest:
             query=query,
             headers=Headers.from_environ(environ),
             stream=environ["wsgi.input"],
-            remote_addr=environ.get("REMOTE_ADDR", ""),
+            remote_addr=f"{environ.get('REMOTE_ADDR', '')}:{environ.get('REMOTE_PORT', '')}",
         )

@@ -68,9 +68,8 @@ class S3Protocol:
         uri = {"Bucket": target.bucket or "", "Key": target.key or ""}
         params = restxml.parse_request(op, uri, request.query, headers, body)
         result = self.handler(operation, params, ctx)
-        status, out_headers, out_body = restxml.serialize_response(op, result)
-        if operation in ("GetObject", "HeadObject") and result.get("ContentRange"):
-            status = 206
+        _, out_headers, out_body = restxml.serialize_response(op, result)
+        status = self.success_status(operation, result)
         if request.method == "HEAD":
             return status, out_headers, ()
         if isinstance(out_body, bytes):
@@ -79,6 +78,11 @@ class S3Protocol:
             out_headers.append(("Content-Length", str(len(out_body))))
             return status, out_headers, (out_body,)
         return status, out_headers, out_body
+
+    def success_status(self, operation: str, result: dict[str, Any]) -> int:
+        if operation in ("GetObject", "HeadObject") and result.get("ContentRange"):
+            return 206
+        return int(self.model.operation_model(operation).http.get("responseCode", 200))
 
     def error(self, request: HttpRequest, err: AWSError, ctx: RequestContext) -> Response:
         headers = list(err.headers.items())

@@ -1,4 +1,9 @@
-"""CopyObject: a new version that shares the source's immutable blob (no bytes are copied)."""
+"""CopyObject: a new version that shares the source's immutable blob (no bytes are copied).
+
+The source may name a version (``?versionId=``, checked as versioning.py describes); the new version
+gets the destination bucket's versioning, and its tags are the source's (TaggingDirective COPY, the
+default) or the request's ``x-amz-tagging`` (REPLACE).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,8 @@ from urllib.parse import parse_qs, unquote
 from fakes3 import checksums
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import conditions, errors, names, objects
-from fakes3.s3.model import NULL_VERSION, Backend, ObjectVersion, Owner
+from fakes3.s3 import conditions, errors, names, objects, tagging, versioning
+from fakes3.s3.model import NULL_VERSION, Backend, Bucket, ObjectVersion, Owner
 
 Params = dict[str, Any]
 
@@ -55,7 +60,17 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
             directive,
         )
     storage_class = names.check_storage_class(params.get("StorageClass"))
-    source = objects.lookup(b.store.bucket(src_bucket_name), src_key, src_version)
+    tags_directive = params.get("TaggingDirective") or "COPY"
+    if tags_directive not in ("COPY", "REPLACE"):
+        raise errors.invalid_argument(
+            "Unknown tagging directive. Use COPY or REPLACE.", "x-amz-tagging-directive",
+            tags_directive,
+        )
+    # COPY (the default) keeps the source's tags and ignores x-amz-tagging.
+    new_tags = tagging.from_header(params.get("Tagging")) if tags_directive == "REPLACE" else {}
+    src_bucket = b.store.bucket(src_bucket_name)
+    source = versioning.lookup(src_bucket, src_key, src_version, versioning.COPY,
+                               "x-amz-copy-source", _unknown_source_version)
     conditions.check_read(params, source, copy=True)
     _check_source(source)
     same_object = (src_bucket_name == dest.name and src_key == key
@@ -89,17 +104,32 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         checksum_algorithm=algorithm,
         checksum_value=value,
         storage_class=storage_class,
+        tags=dict(source.tags) if tags_directive == "COPY" else new_tags,
         **headers,
     )
-    dest.put(version, check)
+    stored = dest.put(version, check)
     result: Params = {"ETag": version.etag, "LastModified": version.last_modified}
     if algorithm is not None:
         result["ChecksumType"] = version.checksum_type
         result[checksums.param_name(algorithm)] = value
     out: Params = {"CopyObjectResult": result}
-    if src_version is not None:
-        out["CopySourceVersionId"] = source.version_id
-    return out
+    copied_version_id(out, src_bucket, source, src_version)
+    return versioning.add_version_id(out, dest, stored)
+
+
+def copied_version_id(out: Params, bucket: Bucket, source: ObjectVersion,
+                      asked: str | None) -> Params:
+    """x-amz-copy-source-version-id: the source's version, when its bucket has versioning or the
+    request named one."""
+    return versioning.add_version_id(out, bucket, source, asked is not None, "CopySourceVersionId")
+
+
+def _unknown_source_version(version_id: str) -> S3Error:
+    # S3 answers a bare "Invalid Request" here (UploadPartCopy: InvalidArgument, as elsewhere).
+    return errors.invalid_request(
+        f"Invalid Request. The versionId of x-amz-copy-source, {version_id!r}, is not a version ID "
+        "S3 issued."
+    )
 
 
 def _check_source(source: ObjectVersion) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fakes3 import checksums
+from fakes3.context import RequestContext
 from fakes3.errors import S3Error
 from fakes3.s3 import errors
 from fakes3.s3.blobs import CHUNK, Blob, BlobStore
@@ -106,3 +107,17 @@ def _chunks(body: Any) -> Iterator[bytes]:
         return
     while chunk := body.read(CHUNK):
         yield chunk
+
+
+def require_integrity(params: Mapping[str, Any], ctx: RequestContext) -> None:
+    """S3 requires Content-MD5 or an x-amz-checksum-* header on DeleteObjects, PutObjectTagging,
+    PutBucketTagging and PutBucketVersioning (botocore's model does not describe all of them; the
+    protocol layer has verified the XML body against them)."""
+    if params.get("ContentMD5") is not None:
+        return
+    names = {name.lower() for name in ctx.headers}
+    if "content-md5" in names or "x-amz-sdk-checksum-algorithm" in names:
+        return
+    if any(checksums.header_name(alg) in names for alg in checksums.ALGORITHMS):
+        return
+    raise errors.invalid_request("Missing required header for this request: Content-MD5 OR x-amz-checksum-*")

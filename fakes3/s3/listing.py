@@ -36,8 +36,8 @@ def list_objects(b: Backend, params: Params, ctx: RequestContext) -> Params:
     prefix = params.get("Prefix") or ""
     delimiter = params.get("Delimiter") or ""
     marker = params.get("Marker") or ""
-    requested, max_keys = _max_keys(params)
-    enc = _encoder(params)
+    requested, max_keys = max_keys_param(params)
+    enc = encoder(params)
     page = _page(bucket, prefix, delimiter, marker, max_keys)
     out: Params = {
         "IsTruncated": page.truncated,
@@ -63,8 +63,8 @@ def list_objects_v2(b: Backend, params: Params, ctx: RequestContext) -> Params:
     prefix = params.get("Prefix") or ""
     delimiter = params.get("Delimiter") or ""
     start_after = params.get("StartAfter") or ""
-    requested, max_keys = _max_keys(params)
-    enc = _encoder(params)
+    requested, max_keys = max_keys_param(params)
+    enc = encoder(params)
     scope = f"ListObjectsV2/{bucket.name}"
     token = params.get("ContinuationToken")
     after = tokens.decode(scope, token) if token is not None else start_after
@@ -113,7 +113,7 @@ def _entry(version: ObjectVersion, enc: Callable[[str], str], with_owner: bool) 
     return entry
 
 
-def _max_keys(params: Mapping[str, Any]) -> tuple[int, int]:
+def max_keys_param(params: Mapping[str, Any]) -> tuple[int, int]:
     """(the MaxKeys to echo, the number of entries to return at most)."""
     value = params.get("MaxKeys")
     if value is None:
@@ -131,7 +131,7 @@ def _max_keys(params: Mapping[str, Any]) -> tuple[int, int]:
     return number, min(number, MAX_KEYS)
 
 
-def _encoder(params: Mapping[str, Any]) -> Callable[[str], str]:
+def encoder(params: Mapping[str, Any]) -> Callable[[str], str]:
     encoding = params.get("EncodingType")
     if encoding is None:
         return lambda s: s
@@ -145,7 +145,7 @@ def _encoder(params: Mapping[str, Any]) -> Callable[[str], str]:
     return lambda s: quote(s, safe="/")
 
 
-def _successor(prefix: str) -> str | None:
+def successor(prefix: str) -> str | None:
     """The least string greater than every string that starts with ``prefix``."""
     chars = list(prefix)
     while chars:
@@ -172,7 +172,7 @@ def _page(bucket: Bucket, prefix: str, delimiter: str, after: str, max_keys: int
             cut = key.find(delimiter, len(prefix)) if delimiter else -1
             if cut >= 0:
                 common = key[: cut + len(delimiter)]
-                nxt = _successor(common)
+                nxt = successor(common)
                 if common > after:  # a prefix at or before the marker was already returned
                     if len(contents) + len(prefixes) >= max_keys:
                         truncated = True

@@ -15,6 +15,12 @@ Locking (why it is correct, and why it stays fast):
 Bodies are written to a blob *before* any of this (see objects.py): the locks only ever cover
 swapping an immutable ``ObjectVersion`` in or out.
 
+Versioning: a key keeps its versions oldest first. Whether a write gets a new version ID or the
+"null" one, and whether a delete removes the null version or adds a delete marker, is decided by the
+bucket's versioning state read under the bucket lock in the same step that publishes the change, so
+every write is ordered exactly once against every PutBucketVersioning. Version IDs and sequence
+numbers are stamped there too: per key, ID order is publish order (see version_ids.py).
+
 A bucket's in-progress multipart uploads live in ``Bucket.uploads`` (see multipart_state.py, which
 owns them and their locks). Completing one is a ``put`` like any other, its check run under the key
 lock; a delete tells the key's uploads, also under the key lock, so a conditional complete can see
@@ -23,6 +29,7 @@ that a delete won the race (S3's 409 ConditionalRequestConflict).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -34,17 +41,20 @@ from typing import Protocol
 
 from sortedcontainers import SortedList
 
-from fakes3.s3 import errors
+from fakes3.s3 import errors, version_ids
 from fakes3.s3.blobs import Blob, BlobStore
 
 DISPLAY_NAME = "fakes3"
 NULL_VERSION = "null"
+ENABLED, SUSPENDED = "Enabled", "Suspended"  # a bucket's versioning; None: never configured
 
 # Called between a write's check and its act: (operation, bucket, key). Fault injection uses it
 # to hold or delay a write there (the TOCTOU window of stores that check, then write).
 FaultHook = Callable[[str, str, str], None]
 # A write's condition: sees the current version (None: no object) and raises to refuse.
 Check = Callable[["ObjectVersion | None"], None]
+# Picks the version a request names from a key's versions (oldest first); raises if there is none.
+Pick = Callable[[list["ObjectVersion"]], "ObjectVersion"]
 
 
 class UploadTracker(Protocol):
@@ -95,6 +105,8 @@ class ObjectVersion:
     storage_class: str = "STANDARD"
     version_id: str = NULL_VERSION
     delete_marker: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+    seq: int = 0  # when it was published (version_ids.next_sequence); orders the null version too
 
     @property
     def size(self) -> int:
@@ -123,6 +135,23 @@ class KeyEntry:
         return self.versions[-1]
 
 
+EMPTY_BLOB = Blob(size=0, md5=hashlib.md5(b"").digest(), checksums={}, data=b"")
+
+
+def delete_marker(key: str, owner: Owner, when: dt.datetime) -> ObjectVersion:
+    """A delete marker to publish with ``Bucket.delete`` (its version ID is stamped there)."""
+    return ObjectVersion(key=key, blob=EMPTY_BLOB, last_modified=when.replace(microsecond=0),
+                         owner=owner, delete_marker=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """What a DELETE without a version ID did: the version it removed, the marker it added."""
+
+    removed: ObjectVersion | None = None
+    marker: ObjectVersion | None = None
+
+
 class Bucket:
     def __init__(
         self,
@@ -146,7 +175,12 @@ class Bucket:
         self.deleted = False
         self._entries: dict[str, KeyEntry] = {}
         self.keys: SortedList = SortedList()  # keys with a live current version
+        self.all_keys: SortedList = SortedList()  # keys with any version or delete marker
         self.uploads: UploadTracker | None = None  # created on first use, under ``lock``
+        # Bucket configuration, guarded by ``lock``.
+        self.versioning: str | None = None  # ENABLED, SUSPENDED, or None: never configured
+        self.mfa_delete: str | None = None
+        self.tags: dict[str, str] | None = None
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -155,15 +189,19 @@ class Bucket:
             entry = self._entries.get(key)
             return entry.current if entry is not None else None
 
-    def get_version(self, key: str, version_id: str) -> ObjectVersion | None:
+    def history(self, key: str) -> list[ObjectVersion]:
+        """The key's versions and delete markers, oldest first (an immutable snapshot)."""
         with self.lock:
-            entry = self._entries.get(key)
-            versions = entry.versions if entry is not None else []
-        return next((v for v in reversed(versions) if v.version_id == version_id), None)
+            return self.versions_of(key)
+
+    def versions_of(self, key: str) -> list[ObjectVersion]:
+        """Like ``history``; the caller holds ``lock``."""
+        entry = self._entries.get(key)
+        return entry.versions if entry is not None else []
 
     def holds_versions(self) -> bool:
         """Whether any key has a version or delete marker (caller holds ``lock``)."""
-        return any(e.versions for e in self._entries.values())
+        return bool(self.all_keys)
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -189,46 +227,112 @@ class Bucket:
             hook(operation, self.name, key)
 
     def _publish(self, entry: KeyEntry, versions: list[ObjectVersion]) -> None:
-        """Swap in a key's new version list and keep the live-key index in step (bucket lock)."""
+        """Swap in a key's new version list and keep the key indexes in step (bucket lock)."""
         if self.deleted:
             raise errors.no_such_bucket(self.name)
-        was_live = entry.current is not None
+        was_live, had = entry.current is not None, bool(entry.versions)
         entry.versions = versions
-        live = entry.current is not None
+        live, has = entry.current is not None, bool(versions)
         if live and not was_live:
             self.keys.add(entry.key)
         elif was_live and not live:
             self.keys.remove(entry.key)
+        if has and not had:
+            self.all_keys.add(entry.key)
+        elif had and not has:
+            self.all_keys.remove(entry.key)
 
-    def put(self, version: ObjectVersion, check: Check | None = None) -> ObjectVersion | None:
-        """Make ``version`` the key's current version; returns the one it replaced."""
+    def _stamp(self, version: ObjectVersion) -> ObjectVersion:
+        """The version as published: a new version ID if versioning is enabled, else "null"
+        (caller holds ``lock``, so the state cannot change before the version is visible)."""
+        if self.versioning is None:
+            return version  # never versioned: the only version; seq 0 sorts before any later one
+        seq = version_ids.next_sequence()
+        vid = version_ids.encode(seq) if self.versioning == ENABLED else NULL_VERSION
+        return dataclasses.replace(version, version_id=vid, seq=seq)
+
+    @staticmethod
+    def _without_null(versions: list[ObjectVersion]) -> list[ObjectVersion]:
+        return [v for v in versions if v.version_id != NULL_VERSION]
+
+    def put(self, version: ObjectVersion, check: Check | None = None,
+            after: Callable[[ObjectVersion], None] | None = None) -> ObjectVersion:
+        """Make ``version`` the key's current version; returns it as stored, with its version ID.
+
+        ``after`` runs with the stored version while the key's lock is still held.
+        """
         with self._writing(version.key) as entry:
             previous = entry.current
             if check is not None:
                 check(previous)
             self._hook("put", version.key)
-            # Unversioned: the new "null" version replaces the old one.
-            kept = [v for v in entry.versions if v.version_id != version.version_id]
             with self.lock:
-                self._publish(entry, [*kept, version])
-            return previous
+                stored = self._stamp(version)
+                # A "null" version (unversioned or suspended) replaces the key's null version.
+                kept = entry.versions if stored.version_id != NULL_VERSION else \
+                    self._without_null(entry.versions)
+                self._publish(entry, [*kept, stored])
+            if after is not None:
+                after(stored)
+            return stored
 
-    def delete(self, key: str, check: Check | None = None) -> ObjectVersion | None:
-        """Remove the key's null version (an unversioned delete); returns what was removed."""
+    def delete(self, key: str, check: Check | None = None,
+               marker: ObjectVersion | None = None) -> Deletion:
+        """A DELETE without a version ID. Unversioned: the null version goes. Versioning enabled:
+        ``marker`` becomes the current version. Suspended: ``marker``, as the null version,
+        replaces the null version."""
         with self._writing(key) as entry:
             previous = entry.current
             if check is not None:
                 check(previous)
             self._hook("delete", key)
             removed = next((v for v in entry.versions if v.version_id == NULL_VERSION), None)
-            if removed is None:
+            with self.lock:
+                if self.versioning is None or marker is None:
+                    if removed is None:
+                        return Deletion()
+                    self._publish(entry, [v for v in entry.versions if v is not removed])
+                    added = None
+                else:
+                    added = self._stamp(marker)
+                    if added.version_id == NULL_VERSION:  # suspended
+                        self._publish(entry, [*self._without_null(entry.versions), added])
+                    else:  # enabled: every version stays
+                        removed = None
+                        self._publish(entry, [*entry.versions, added])
+                uploads = self.uploads
+            if previous is not None and uploads is not None:
+                uploads.key_deleted(key)
+            return Deletion(removed, added)
+
+    def delete_version(self, key: str, version_id: str,
+                       check: Check | None = None) -> ObjectVersion | None:
+        """Remove one version or delete marker for good; returns it (None: there was none)."""
+        with self._writing(key) as entry:
+            previous = entry.current
+            if check is not None:
+                check(previous)
+            self._hook("delete", key)
+            target = next((v for v in entry.versions if v.version_id == version_id), None)
+            if target is None:
                 return None
             with self.lock:
-                self._publish(entry, [v for v in entry.versions if v is not removed])
+                self._publish(entry, [v for v in entry.versions if v is not target])
                 uploads = self.uploads
-            if uploads is not None:
+            if target is previous and uploads is not None:
                 uploads.key_deleted(key)
-            return removed
+            return target
+
+    def update_version(self, key: str, pick: Pick,
+                       change: Callable[[ObjectVersion], ObjectVersion]) -> ObjectVersion:
+        """Replace the version ``pick`` names with ``change(version)`` in place (same version ID,
+        same position: PutObjectTagging and friends); returns the new one."""
+        with self._writing(key) as entry:
+            target = pick(entry.versions)
+            updated = change(target)
+            with self.lock:
+                self._publish(entry, [updated if v is target else v for v in entry.versions])
+            return updated
 
     # -- listing ----------------------------------------------------------------------------
 

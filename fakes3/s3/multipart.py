@@ -30,7 +30,7 @@ from urllib.parse import quote
 from fakes3 import checksums
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import conditions, copy, errors, ingest, names, objects
+from fakes3.s3 import conditions, copy, errors, ingest, names, objects, tagging, versioning
 from fakes3.s3 import multipart_checksums as mpc
 from fakes3.s3.blobs import Blob, BlobStore, BlobWriter, CompositeBlob
 from fakes3.s3.model import Backend, Check, ObjectVersion, Owner
@@ -58,6 +58,7 @@ def create_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -> 
     bucket = b.store.bucket(params["Bucket"])
     storage_class = names.check_storage_class(params.get("StorageClass"))
     metadata = objects.check_metadata(params.get("Metadata"))
+    tags = tagging.from_header(params.get("Tagging"))
     mode = mpc.mode_for_create(params)
     upload = Upload(
         upload_id=new_upload_id(),
@@ -68,6 +69,7 @@ def create_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -> 
         storage_class=storage_class,
         headers=objects.content_headers(params),
         metadata=metadata,
+        tags=tags,
     )
     uploads_of(bucket).add(upload)
     out: Params = {"Bucket": bucket.name, "Key": key, "UploadId": upload.upload_id}
@@ -140,9 +142,11 @@ def upload_part_copy(b: Backend, params: Params, ctx: RequestContext) -> Params:
     bucket = b.store.bucket(params["Bucket"])
     number = part_number(params)
     upload = uploads_of(bucket).get(params["UploadId"], key)
-    src_bucket, src_key, src_version = copy.parse_copy_source(params["CopySource"])
+    src_bucket_name, src_key, src_version = copy.parse_copy_source(params["CopySource"])
     names.check_key(src_key)
-    source = objects.lookup(b.store.bucket(src_bucket), src_key, src_version)
+    src_bucket = b.store.bucket(src_bucket_name)
+    source = versioning.lookup(src_bucket, src_key, src_version, versioning.COPY,
+                               "x-amz-copy-source")
     conditions.check_read(params, source, copy=True)
     if source.storage_class in names.ARCHIVED:
         raise S3Error(
@@ -164,10 +168,7 @@ def upload_part_copy(b: Backend, params: Params, ctx: RequestContext) -> Params:
     upload.add_part(Part(number, blob, ctx.now, sums))
     result: Params = {"ETag": blob.etag, "LastModified": ctx.now.replace(microsecond=0),
                       checksums.param_name(algorithm): sums[algorithm]}
-    out: Params = {"CopyPartResult": result}
-    if src_version is not None:
-        out["CopySourceVersionId"] = source.version_id
-    return out
+    return copy.copied_version_id({"CopyPartResult": result}, src_bucket, source, src_version)
 
 
 def _copy_range(header: str | None, size: int) -> tuple[int, int]:
@@ -249,6 +250,7 @@ def complete_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -
         checksum_value=value if mode.named else None,
         checksum_type=mode.type,
         storage_class=upload.storage_class,
+        tags=upload.tags,
         **upload.headers,
     )
     result: Params = {
@@ -260,8 +262,14 @@ def complete_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -
         "ChecksumType": mode.type,
     }
     completion = Completion(key, listed, result)
+
+    def published(stored: ObjectVersion) -> None:
+        # Under the key's lock: a retried complete replays the result with its version ID.
+        versioning.add_version_id(result, bucket, stored)
+
     try:
-        bucket.put(version, _completing(upload, condition, params.get("IfNoneMatch"), completion))
+        bucket.put(version, _completing(upload, condition, params.get("IfNoneMatch"), completion),
+                   published)
     except _AlreadyCompleted as already:
         return _replay(already.completion, listed, upload_id)
     uploads.finish(upload)

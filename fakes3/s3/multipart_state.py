@@ -90,6 +90,7 @@ class Upload:
     storage_class: str
     headers: Mapping[str, Any]  # the stored representation headers (objects.content_headers)
     metadata: Mapping[str, str]
+    tags: Mapping[str, str] = field(default_factory=dict)  # from x-amz-tagging, for the object
     lock: threading.Lock = field(default_factory=threading.Lock)
     parts: dict[int, Part] = field(default_factory=dict)
     state: str = ACTIVE

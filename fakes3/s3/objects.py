@@ -1,16 +1,20 @@
-"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects."""
+"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects.
+
+Versions, delete markers and version IDs are versioning.py's; tags are tagging.py's.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 from fakes3 import checksums
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import conditions, errors, ingest, names, ranges
+from fakes3.s3 import conditions, errors, ingest, names, ranges, tagging, versioning
 from fakes3.s3.blobs import Blob
-from fakes3.s3.model import NULL_VERSION, Backend, Bucket, ObjectVersion, Owner
+from fakes3.s3.model import Backend, ObjectVersion, Owner
 
 Params = dict[str, Any]
 
@@ -34,6 +38,7 @@ def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     bucket = b.store.bucket(params["Bucket"])
     storage_class = names.check_storage_class(params.get("StorageClass"))
     metadata = check_metadata(params.get("Metadata"))
+    tags = tagging.from_header(params.get("Tagging"))
     check = conditions.write_check(params, key)
     got = ingest.receive(b.blobs, params, b.max_put_size)  # outside every lock
     version = ObjectVersion(
@@ -45,14 +50,16 @@ def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         checksum_algorithm=got.checksum_algorithm,
         checksum_value=got.checksum_value,
         storage_class=storage_class,
+        tags=tags,
         **content_headers(params),
     )
-    bucket.put(version, check)
-    return {
+    stored = bucket.put(version, check)
+    out = {
         "ETag": version.etag,
         checksums.param_name(got.checksum_algorithm): got.checksum_value,
         "ChecksumType": version.checksum_type,
     }
+    return versioning.add_version_id(out, bucket, stored)
 
 
 def content_headers(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,19 +91,6 @@ def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
     return meta
 
 
-def lookup(bucket: Bucket, key: str, version_id: str | None) -> ObjectVersion:
-    """The version a read names: the current one, or ``version_id``."""
-    if version_id is None:
-        version = bucket.get(key)
-        if version is None:
-            raise errors.no_such_key(key)
-        return version
-    found = bucket.get_version(key, version_id)
-    if found is None:
-        raise errors.no_such_version(key, version_id)
-    return found
-
-
 def get_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     return _read(b, params, ctx, with_body=True)
 
@@ -109,7 +103,9 @@ def _read(b: Backend, params: Params, ctx: RequestContext, *, with_body: bool) -
     key = params["Key"]
     names.check_key(key)
     bucket = b.store.bucket(params["Bucket"])
-    version = lookup(bucket, key, params.get("VersionId"))
+    asked = params.get("VersionId")
+    version = versioning.lookup(bucket, key, asked,
+                                versioning.READ if with_body else versioning.HEAD)
     conditions.check_read(params, version)
     if with_body and version.storage_class in names.ARCHIVED:
         raise S3Error(
@@ -132,8 +128,9 @@ def _read(b: Backend, params: Params, ctx: RequestContext, *, with_body: bool) -
         # A full-object checksum only describes the whole body: never sent with a range.
         out[checksums.param_name(version.checksum_algorithm)] = version.checksum_value
         out["ChecksumType"] = version.checksum_type
-    if params.get("VersionId") is not None:
-        out["VersionId"] = version.version_id
+    versioning.add_version_id(out, bucket, version, asked is not None)
+    if version.tags:
+        out["TagCount"] = len(version.tags)  # x-amz-tagging-count: sent only for tagged objects
     out.update(overrides)
     if with_body:
         start, end = (served.start, served.end) if served is not None else (0, size - 1)
@@ -205,17 +202,15 @@ def delete_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     key = params["Key"]
     names.check_key(key)
     bucket = b.store.bucket(params["Bucket"])
-    version_id = params.get("VersionId")
     check = conditions.delete_check(params.get("IfMatch"), params.get("IfMatchLastModifiedTime"),
                                     params.get("IfMatchSize"), key)
-    if version_id is None or version_id == NULL_VERSION:
-        bucket.delete(key, check)  # deleting a missing key is a success (204), as in S3
-    return {"VersionId": version_id} if version_id is not None else {}
+    # Deleting a missing key or version is a success (204), as in S3.
+    return versioning.delete(bucket, key, params.get("VersionId"), check, ctx)
 
 
 def delete_objects(b: Backend, params: Params, ctx: RequestContext) -> Params:
     bucket = b.store.bucket(params["Bucket"])
-    _require_integrity_header(ctx.headers)
+    ingest.require_integrity(params, ctx)
     delete = params.get("Delete") or {}
     objects = delete.get("Objects") or []
     if not objects:
@@ -235,8 +230,10 @@ def delete_objects(b: Backend, params: Params, ctx: RequestContext) -> Params:
             names.check_key(key)
             check = conditions.delete_check(ident.get("ETag"), ident.get("LastModifiedTime"),
                                             ident.get("Size"), key)
-            if version_id is None or version_id == NULL_VERSION:
-                bucket.delete(key, check)
+            # S3 reports a version ID of a format it never issues as a version that does not exist.
+            versioning.check_version_id(bucket, version_id,
+                                        malformed=functools.partial(errors.no_such_version, key))
+            result = versioning.delete(bucket, key, version_id, check, ctx)
         except S3Error as err:
             entry = {"Key": key, "Code": err.code, "Message": err.message}
             if version_id is not None:
@@ -244,24 +241,10 @@ def delete_objects(b: Backend, params: Params, ctx: RequestContext) -> Params:
             failed.append(entry)
             continue
         if not quiet:  # Quiet mode reports only the failures
-            done: Params = {"Key": key}
-            if version_id is not None:
-                done["VersionId"] = version_id
-            deleted.append(done)
+            deleted.append(versioning.deleted_entry(key, version_id, result))
     out: Params = {}
     if deleted:
         out["Deleted"] = deleted
     if failed:
         out["Errors"] = failed
     return out
-
-
-def _require_integrity_header(headers: Mapping[str, str]) -> None:
-    # S3 requires Content-MD5 or an x-amz-checksum-* header on DeleteObjects (botocore's model
-    # does not describe them; the protocol layer has verified the XML body against them).
-    names = {name.lower() for name in headers}
-    if "content-md5" in names or "x-amz-sdk-checksum-algorithm" in names:
-        return
-    if any(checksums.header_name(alg) in names for alg in checksums.ALGORITHMS):
-        return
-    raise errors.invalid_request("Missing required header for this request: Content-MD5 OR x-amz-checksum-*")

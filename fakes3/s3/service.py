@@ -11,7 +11,17 @@ from typing import Any
 
 from fakes3.context import RequestContext
 from fakes3.errors import not_implemented
-from fakes3.s3 import buckets, copy, listing, multipart, multipart_listing, objects
+from fakes3.s3 import (
+    buckets,
+    copy,
+    listing,
+    multipart,
+    multipart_listing,
+    objects,
+    tagging,
+    version_listing,
+    versioning,
+)
 from fakes3.s3.blobs import BlobStore
 from fakes3.s3.model import Backend, FaultHook, Store
 
@@ -38,6 +48,15 @@ _OPERATIONS: dict[str, Operation] = {
     "AbortMultipartUpload": multipart.abort_multipart_upload,
     "ListParts": multipart_listing.list_parts,
     "ListMultipartUploads": multipart_listing.list_multipart_uploads,
+    "PutBucketVersioning": versioning.put_bucket_versioning,
+    "GetBucketVersioning": versioning.get_bucket_versioning,
+    "ListObjectVersions": version_listing.list_object_versions,
+    "PutObjectTagging": tagging.put_object_tagging,
+    "GetObjectTagging": tagging.get_object_tagging,
+    "DeleteObjectTagging": tagging.delete_object_tagging,
+    "PutBucketTagging": tagging.put_bucket_tagging,
+    "GetBucketTagging": tagging.get_bucket_tagging,
+    "DeleteBucketTagging": tagging.delete_bucket_tagging,
 }
 
 

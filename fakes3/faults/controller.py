@@ -1,0 +1,213 @@
+"""The fault controller: the rules of one fake, deciding per call, and the seam that applies them.
+
+``seam(service, handler)`` wraps an operation handler (boto3-shaped params in, result out) — the
+one choke point between protocol and semantics — so every client in every language sees the
+same faults, and every request is journaled there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fakes3.context import RequestContext
+from fakes3.errors import AWSError
+from fakes3.faults import actions as A
+from fakes3.faults.holds import Holds
+from fakes3.faults.journal import Journal
+from fakes3.faults.profiles import profile_rules
+from fakes3.faults.rules import Call, Rule, make_match, rule_from_json
+
+Handler = Callable[[str, dict[str, Any], RequestContext], dict[str, Any]]
+# (service, code, message, status) -> the service's own error exception
+ErrorFactory = Callable[[str, str, int], AWSError]
+# (rule, call, index) -> True / False to decide, None to follow the rule's own schedule
+Chooser = Callable[[Rule, Call, int], bool | None]
+
+CONDITION_PARAMS = ("IfMatch", "IfNoneMatch")
+
+
+class DropConnection(BaseException):  # noqa: N818 - not an error: an instruction to the server
+    """Raised through the WSGI app: the server closes the connection without a response.
+
+    A BaseException, so the gateway's catch-all (which turns bugs into 500s) lets it through."""
+
+
+@dataclasses.dataclass
+class Fired:
+    """The actions applied to the call in progress on this thread."""
+
+    call: Call
+    actions: list[tuple[Rule, A.Action]]
+
+    def of(self, kind: type[A.Action], phase: str | None = None) -> list[A.Action]:
+        return [a for _, a in self.actions if isinstance(a, kind) and (phase is None or a.phase == phase)]
+
+
+class FaultController:
+    def __init__(self, *, profile: str = "aws", journal_size: int = 100_000) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[Rule] = []
+        self.profile = "aws"
+        self.holds = Holds()
+        self.journal = Journal(journal_size)
+        self.chooser: Chooser | None = None
+        self._local = threading.local()
+        # Observers of applied "after" actions that need the service's state (stale reads, list
+        # lag): service -> callback(action, call, params, result).
+        self.after_hooks: dict[str, Callable[[A.Action, Call, dict[str, Any], dict[str, Any]], None]] = {}
+        self.use_profile(profile)
+
+    # -- rules ----------------------------------------------------------------------------------
+
+    def add(self, action: A.Action | dict[str, Any], *, service: str | None = None,
+            operation: str | list[str] | None = None, bucket: str | None = None, key: str | None = None,
+            table: str | None = None, nth: int | None = None, times: int | None = None,
+            probability: float | None = None, seed: int = 0) -> Rule:
+        """Add a rule; the returned Rule can be ``remove()``d, or used as a context manager."""
+        if isinstance(action, dict):
+            action = A.action_from_json(action)
+        rule = Rule(action, make_match(service, operation, bucket, key, table), nth=nth, times=times,
+                    probability=probability, seed=seed)
+        return self._install(rule)
+
+    def add_json(self, data: Any) -> list[Rule]:
+        """Rules from JSON: one rule object or a list of them (all validated before any is added)."""
+        rules = [rule_from_json(item) for item in (data if isinstance(data, list) else [data])]
+        return [self._install(rule) for rule in rules]
+
+    def _install(self, rule: Rule) -> Rule:
+        rule.owner = self
+        with self._lock:
+            if any(r.id == rule.id for r in self._rules):
+                raise A.RuleError("id", f"a rule with id {rule.id!r} exists already")
+            self._rules.append(rule)
+        return rule
+
+    def remove(self, rule: Rule | str) -> bool:
+        rule_id = rule if isinstance(rule, str) else rule.id
+        with self._lock:
+            before = len(self._rules)
+            self._rules = [r for r in self._rules if r.id != rule_id]
+            return len(self._rules) != before
+
+    def rules(self) -> list[Rule]:
+        with self._lock:
+            return list(self._rules)
+
+    def clear(self) -> None:
+        """Remove every rule but the profile's and release every hold (the journal is kept)."""
+        with self._lock:
+            self._rules = []
+        self.holds.clear()
+        self.use_profile(self.profile)
+
+    def use_profile(self, name: str) -> None:
+        """Replace the profile's rules (``aws``, ``aws-2019``, ``s3-compatible-weak``)."""
+        rules = profile_rules(name)
+        with self._lock:
+            self._rules = [r for r in self._rules if not r.from_profile]
+        self.profile = name
+        for rule in rules:
+            rule.from_profile = True
+            self._install(rule)
+
+    def decide(self, call: Call) -> list[tuple[Rule, A.Action]]:
+        return [(r, r.action) for r in self.rules() if r.decide(call, self.chooser)]
+
+    # -- the seam -------------------------------------------------------------------------------
+
+    def seam(self, service: str, handler: Handler, describe: Callable[[str, dict[str, Any]], Call],
+             make_error: ErrorFactory, success_status: Callable[[str, dict[str, Any]], int]) -> Handler:
+        def wrapped(operation: str, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+            call = describe(operation, params)
+            entry = self.journal.begin(ctx.request_id, service, operation, connection=ctx.connection,
+                                       bucket=call.bucket, key=call.key, table=call.table)
+            fired = Fired(call, self.decide(call))
+            entry.faults = [f"{rule.id}:{action.type}" for rule, action in fired.actions]
+            self._local.fired = fired
+            try:
+                params = self._before(fired, params, ctx, make_error)
+                result = handler(operation, params, ctx)
+                self._after(fired, params, result, make_error, service)
+            except AWSError as err:
+                self.journal.end(entry, err.status, err.code)
+                raise
+            except DropConnection:
+                self.journal.end(entry, 0, "ConnectionDropped")
+                raise
+            except BaseException:
+                self.journal.end(entry, 500, "InternalError")
+                raise
+            finally:
+                self._local.fired = None
+            entry.etag = result.get("ETag") or (result.get("CopyObjectResult") or {}).get("ETag")
+            entry.version_id = result.get("VersionId")
+            self.journal.end(entry, success_status(operation, result))
+            return result
+
+        return wrapped
+
+    def current(self) -> Fired | None:
+        """The faults applied to the call this thread is running, if any."""
+        return getattr(self._local, "fired", None)
+
+    def _before(self, fired: Fired, params: dict[str, Any], ctx: RequestContext,
+                make_error: ErrorFactory) -> dict[str, Any]:
+        for action in fired.of(A.ClockSkew):
+            assert isinstance(action, A.ClockSkew)
+            ctx.now = ctx.now + dt.timedelta(seconds=action.seconds)
+        for action in fired.of(A.Latency, "before"):
+            time.sleep(action.seconds)  # type: ignore[attr-defined]
+        for action in fired.of(A.Hold, "before"):
+            self._pause(action)
+        for action in fired.of(A.Error):
+            assert isinstance(action, A.Error)
+            raise make_error(action.code, action.message, action.status)
+        for action in fired.of(A.IgnoreConditions):
+            assert isinstance(action, A.IgnoreConditions)
+            present = [p for p in CONDITION_PARAMS if params.get(p) is not None]
+            if present and action.respond == "501":
+                raise make_error("NotImplemented", "A header you provided implies functionality that "
+                                 "is not implemented (conditional requests, refused by this fault).", 501)
+            if present:
+                params = {k: v for k, v in params.items() if k not in CONDITION_PARAMS}
+        return params
+
+    def between(self) -> None:
+        """The model's hook between a write's check and its act."""
+        fired = self.current()
+        if fired is None:
+            return
+        for action in fired.of(A.Latency, "between"):
+            time.sleep(action.seconds)  # type: ignore[attr-defined]
+        for action in fired.of(A.Hold, "between"):
+            self._pause(action)
+
+    def _after(self, fired: Fired, params: dict[str, Any], result: dict[str, Any],
+               make_error: ErrorFactory, service: str) -> None:
+        hook = self.after_hooks.get(service)
+        for _, action in fired.actions:
+            if hook is not None and isinstance(action, (A.StaleRead, A.ListLag)):
+                hook(action, fired.call, params, result)
+        for action in fired.of(A.Latency, "after"):
+            time.sleep(action.seconds)  # type: ignore[attr-defined]
+        for action in fired.of(A.Hold, "after"):
+            self._pause(action)
+        for action in fired.of(A.Ambiguous):
+            assert isinstance(action, A.Ambiguous)
+            if action.mode == "drop":
+                raise DropConnection()
+            if action.mode == "timeout":
+                time.sleep(action.seconds)
+            else:
+                raise make_error("InternalError", "We encountered an internal error. Please try again.",
+                                 500)
+
+    def _pause(self, action: A.Action) -> None:
+        assert isinstance(action, A.Hold)
+        self.holds[action.name].pause(action.timeout)
