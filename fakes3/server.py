@@ -24,7 +24,9 @@ from fakes3.auth import (
     Verifier,
 )
 from fakes3.control import ControlPlane
+from fakes3.dynamodb.service import DynamoDBService
 from fakes3.faults import FaultController, Journal
+from fakes3.faults.s3_effects import S3Effects
 from fakes3.faults.wiring import describe_s3_call, s3_error
 from fakes3.gateway import Gateway
 from fakes3.http_server import HttpServer
@@ -35,6 +37,7 @@ from fakes3.imds import (
     imds_env,
     vendor_from_store,
 )
+from fakes3.protocol.json_protocol import JsonService
 from fakes3.protocol.s3_http import S3Protocol
 from fakes3.s3.service import S3Service
 
@@ -69,6 +72,7 @@ class FakeAWS:
         control_token: str | None = None,
         profile: str = "aws",
         journal_size: int = 100_000,
+        dynamodb_table_delay: float = 0.0,
     ) -> None:
         """``auth``: "strict" verifies every signed request, "open" accepts any key and signature.
         ``credentials``: keys besides the default test/test (account 000000000000).
@@ -78,7 +82,9 @@ class FakeAWS:
         by S3 until they expire.
         ``control_token``: lets non-loopback clients use the ``/_fakes3/`` control plane.
         ``profile``: a named bundle of faults (``aws``, ``aws-2019``, ``s3-compatible-weak``);
-        ``journal_size``: how many requests the journal keeps."""
+        ``journal_size``: how many requests the journal keeps.
+        ``dynamodb_table_delay``: seconds of ``clock`` a DynamoDB table stays CREATING (UPDATING,
+        DELETING) before it is ACTIVE (gone); 0, the default, makes every change immediate."""
         self.host = host
         self.clock = clock
         self.credential_store = CredentialStore(credentials, clock=clock)
@@ -88,16 +94,20 @@ class FakeAWS:
         self.s3 = S3Service(region=region, spill_threshold=spill_threshold,
                             blob_dir=self._blob_dir, max_put_size=max_put_size,
                             min_part_size=min_part_size)
+        self.dynamodb = DynamoDBService(region=region, account_id=DEFAULT_ACCOUNT_ID, clock=clock,
+                                        table_delay=dynamodb_table_delay)
         self.faults = FaultController(profile=profile, journal_size=journal_size)
         s3_protocol = S3Protocol(self.s3.handle, virtual_host_domains)
         s3_protocol.handler = self.faults.seam("s3", self.s3.handle, describe_s3_call, s3_error,
                                                s3_protocol.success_status)
-        self.s3.fault_hook = lambda operation, bucket, key: self.faults.between()
+        self.s3.fault_hook = lambda operation, bucket, key, key_lock: self.faults.between(key_lock)
+        self.faults.effects["s3"] = S3Effects(self.s3)
         self.app = Gateway(
             s3_protocol,
-            ControlPlane(["s3"], self.reset, __version__, self.faults, control_token),
+            ControlPlane(["s3", "dynamodb"], self.reset, __version__, self.faults, control_token),
             region,
             self.verifier,
+            json_services=[JsonService("dynamodb", self.dynamodb.handle, self.dynamodb.operations)],
         )
         self.http = HttpServer(self.app, host=host, port=port, threads=threads)
         vendor = vendor_from_store(self.credential_store, DEFAULT_ACCOUNT_ID, imds_credential_lifetime)
@@ -201,10 +211,11 @@ class FakeAWS:
         return self.faults.journal
 
     def reset(self) -> None:
-        """Forget every bucket and object, every fault rule but the profile's, the journal, and
+        """Forget every bucket, object and table, every fault rule but the profile's, the journal, and
         vend new instance credentials (nothing restarts)."""
         self.faults.clear()
         self.faults.journal.clear()
         self.s3.reset()
+        self.dynamodb.reset()
         self.imds.reset()
         self.ecs.reset()

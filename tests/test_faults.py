@@ -284,3 +284,134 @@ def test_concurrent_rule_counting_is_exact(fakes3, faults, s3):
     with ThreadPoolExecutor(8) as pool:
         failures = sum(pool.map(head, range(16), timeout=60))
     assert failures == 5 and rule.matched == 16 and rule.applied == 5
+
+
+# -- faults that change what later reads see ----------------------------------------------------
+
+
+def test_torn_put_lets_a_concurrent_get_see_a_truncated_body(fakes3, faults, s3):
+    from fakes3.faults import torn_put
+
+    faults.add(torn_put("prefix"), operation="PutObject", key="torn")
+    faults.add(hold_action("in-flight", phase="between"), operation="PutObject", key="torn")
+    body = bytes(range(256)) * 40
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(s3.put_object, Bucket=BUCKET, Key="torn", Body=body)
+        faults.holds["in-flight"].wait_arrived(1, timeout=30)
+        seen = s3.get_object(Bucket=BUCKET, Key="torn")["Body"].read()
+        faults.holds["in-flight"].release()
+        future.result(timeout=30)
+    assert seen == body[: len(body) // 2]  # a reader saw half an object
+    assert s3.get_object(Bucket=BUCKET, Key="torn")["Body"].read() == body
+    gets = [e for e in fakes3.journal.entries() if e.operation == "GetObject"]
+    assert [e.status for e in gets] == [200, 200]
+
+
+@pytest.mark.parametrize("visible", ["missing", "empty"])
+def test_torn_put_can_show_nothing_or_no_object(faults, s3, visible):
+    from fakes3.faults import torn_put
+
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"old")
+    faults.add(torn_put(visible), operation="PutObject")
+    faults.add(hold_action("h", phase="between"), operation="PutObject")
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(s3.put_object, Bucket=BUCKET, Key="k", Body=b"new")
+        faults.holds["h"].wait_arrived(1, timeout=30)
+        if visible == "missing":
+            with pytest.raises(s3.exceptions.NoSuchKey):
+                s3.get_object(Bucket=BUCKET, Key="k")
+        else:
+            assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b""
+        faults.holds["h"].release()
+        future.result(timeout=30)
+
+
+def test_stale_read_returns_the_deleted_body_for_the_next_k_gets(fakes3, faults, s3):
+    from fakes3.faults import stale_read
+
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"before")
+    faults.add(stale_read(reads=2), operation="DeleteObject")
+    s3.delete_object(Bucket=BUCKET, Key="k")
+    assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"before"
+    assert s3.head_object(Bucket=BUCKET, Key="k")["ContentLength"] == len(b"before")
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=BUCKET, Key="k")
+    statuses = [(e.operation, e.status) for e in fakes3.journal.entries()][-4:]
+    assert statuses == [("DeleteObject", 204), ("GetObject", 200), ("HeadObject", 200), ("GetObject", 404)]
+
+
+def test_stale_read_after_an_overwrite_and_after_a_create(faults, s3):
+    from fakes3.faults import stale_read
+
+    faults.add(stale_read(reads=1), operation="PutObject")
+    s3.put_object(Bucket=BUCKET, Key="new", Body=b"v1")
+    with pytest.raises(s3.exceptions.NoSuchKey):  # read-after-create saw nothing yet
+        s3.get_object(Bucket=BUCKET, Key="new")
+    s3.put_object(Bucket=BUCKET, Key="new", Body=b"v2")
+    assert s3.get_object(Bucket=BUCKET, Key="new")["Body"].read() == b"v1"
+    assert s3.get_object(Bucket=BUCKET, Key="new")["Body"].read() == b"v2"
+
+
+def test_list_lag_hides_new_keys_and_shows_deleted_ones(faults, s3):
+    from fakes3.faults import list_lag
+
+    s3.put_object(Bucket=BUCKET, Key="a", Body=b"")
+    s3.put_object(Bucket=BUCKET, Key="c", Body=b"")
+    faults.add(list_lag(listings=1), operation=["PutObject", "DeleteObject"])
+    s3.put_object(Bucket=BUCKET, Key="b", Body=b"")
+    s3.delete_object(Bucket=BUCKET, Key="c")
+
+    def keys() -> list[str]:
+        return [c["Key"] for c in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+
+    assert keys() == ["a", "c"]
+    assert keys() == ["a", "b"]
+
+
+def test_split_check_act_loses_an_acknowledged_write(fakes3, faults, s3):
+    """The race behind "DELETE is not atomic": a conditional delete checks, lets go, and deletes
+    a value that a writer put meanwhile, though that write was acknowledged."""
+    from fakes3.faults import split_check_act
+
+    etag = s3.put_object(Bucket=BUCKET, Key="k", Body=b"v1")["ETag"]
+    faults.add(split_check_act(hold="gap"), operation="DeleteObject")
+    with ThreadPoolExecutor(1) as pool:
+        deleting = pool.submit(s3.delete_object, Bucket=BUCKET, Key="k", IfMatch=etag)
+        faults.holds["gap"].wait_arrived(1, timeout=30)
+        s3.put_object(Bucket=BUCKET, Key="k", Body=b"v2", IfMatch=etag)  # acknowledged
+        faults.holds["gap"].release()
+        deleting.result(timeout=30)
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=BUCKET, Key="k")  # v2 is gone
+
+
+def test_without_the_split_the_same_interleaving_loses_nothing(faults, s3):
+    etag = s3.put_object(Bucket=BUCKET, Key="k", Body=b"v1")["ETag"]
+    faults.add(hold_action("gap", phase="between"), operation="DeleteObject")
+    with ThreadPoolExecutor(2) as pool:
+        deleting = pool.submit(s3.delete_object, Bucket=BUCKET, Key="k", IfMatch=etag)
+        faults.holds["gap"].wait_arrived(1, timeout=30)
+        writing = pool.submit(s3.put_object, Bucket=BUCKET, Key="k", Body=b"v2", IfMatch=etag)
+        faults.holds["gap"].release()
+        deleting.result(timeout=30)
+        with pytest.raises(ClientError) as err:  # the key's lock made the writer wait: 404 now
+            writing.result(timeout=30)
+    assert err.value.response["Error"]["Code"] in ("NoSuchKey", "PreconditionFailed")
+
+
+@pytest.mark.fakes3_faults(profile="aws-2019")
+def test_profile_aws_2019(s3):
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=BUCKET, Key="k", Body=b"x", IfNoneMatch="*")
+    assert err.value.response["Error"]["Code"] == "NotImplemented"
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"v1")
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"v2")
+    assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"v1"  # eventually consistent
+    assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"v2"
+
+
+@pytest.mark.fakes3_faults(profile="s3-compatible-weak")
+def test_profile_s3_compatible_weak(s3):
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"one", IfNoneMatch="*")
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"two", IfNoneMatch="*")  # condition ignored
+    assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"two"

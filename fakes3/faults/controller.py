@@ -12,7 +12,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fakes3.context import RequestContext
 from fakes3.errors import AWSError
@@ -29,6 +29,20 @@ ErrorFactory = Callable[[str, str, int], AWSError]
 Chooser = Callable[[Rule, Call, int], bool | None]
 
 CONDITION_PARAMS = ("IfMatch", "IfNoneMatch")
+
+
+class Effects(Protocol):
+    """Service-specific fault effects around an operation (see ``s3_effects``)."""
+
+    def before(self, call: Call, actions: list[A.Action],
+               params: dict[str, Any]) -> tuple[dict[str, Any], Any]: ...
+
+    def after(self, call: Call, actions: list[A.Action], params: dict[str, Any],
+              result: dict[str, Any], memo: Any) -> dict[str, Any]: ...
+
+    def done(self, call: Call) -> None: ...
+
+    def reset(self) -> None: ...
 
 
 class DropConnection(BaseException):  # noqa: N818 - not an error: an instruction to the server
@@ -57,9 +71,8 @@ class FaultController:
         self.journal = Journal(journal_size)
         self.chooser: Chooser | None = None
         self._local = threading.local()
-        # Observers of applied "after" actions that need the service's state (stale reads, list
-        # lag): service -> callback(action, call, params, result).
-        self.after_hooks: dict[str, Callable[[A.Action, Call, dict[str, Any], dict[str, Any]], None]] = {}
+        # Faults that need a service's state (torn PUTs, stale reads, lagging listings).
+        self.effects: dict[str, Effects] = {}
         self.use_profile(profile)
 
     # -- rules ----------------------------------------------------------------------------------
@@ -100,10 +113,13 @@ class FaultController:
             return list(self._rules)
 
     def clear(self) -> None:
-        """Remove every rule but the profile's and release every hold (the journal is kept)."""
+        """Remove every rule but the profile's, release every hold, forget lingering effects
+        (stale reads, lagging listings); the journal is kept."""
         with self._lock:
             self._rules = []
         self.holds.clear()
+        for effects in self.effects.values():
+            effects.reset()
         self.use_profile(self.profile)
 
     def use_profile(self, name: str) -> None:
@@ -130,10 +146,17 @@ class FaultController:
             fired = Fired(call, self.decide(call))
             entry.faults = [f"{rule.id}:{action.type}" for rule, action in fired.actions]
             self._local.fired = fired
+            effects = self.effects.get(service)
+            actions = [action for _, action in fired.actions]
             try:
                 params = self._before(fired, params, ctx, make_error)
+                memo = None
+                if effects is not None:
+                    params, memo = effects.before(call, actions, params)
                 result = handler(operation, params, ctx)
-                self._after(fired, params, result, make_error, service)
+                if effects is not None:
+                    result = effects.after(call, actions, params, result, memo)
+                self._after(fired, make_error)
             except AWSError as err:
                 self.journal.end(entry, err.status, err.code)
                 raise
@@ -145,6 +168,8 @@ class FaultController:
                 raise
             finally:
                 self._local.fired = None
+                if effects is not None:
+                    effects.done(call)
             entry.etag = result.get("ETag") or (result.get("CopyObjectResult") or {}).get("ETag")
             entry.version_id = result.get("VersionId")
             self.journal.end(entry, success_status(operation, result))
@@ -178,22 +203,33 @@ class FaultController:
                 params = {k: v for k, v in params.items() if k not in CONDITION_PARAMS}
         return params
 
-    def between(self) -> None:
-        """The model's hook between a write's check and its act."""
+    def between(self, key_lock: threading.Lock | None = None) -> None:
+        """The model's hook between a write's check and its act, holding the key's lock.
+
+        A split-check-act fault lets go of the lock while it waits, so other writers of the key
+        run between this write's check and its act, as on stores whose conditional writes are
+        not atomic."""
         fired = self.current()
         if fired is None:
             return
-        for action in fired.of(A.Latency, "between"):
-            time.sleep(action.seconds)  # type: ignore[attr-defined]
-        for action in fired.of(A.Hold, "between"):
-            self._pause(action)
+        split = fired.of(A.SplitCheckAct)
+        if split and key_lock is not None:
+            key_lock.release()
+        try:
+            for action in split:
+                assert isinstance(action, A.SplitCheckAct)
+                if action.hold:
+                    self.holds[action.hold].pause(300.0)
+                time.sleep(action.seconds)
+            for action in fired.of(A.Latency, "between"):
+                time.sleep(action.seconds)  # type: ignore[attr-defined]
+            for action in fired.of(A.Hold, "between"):
+                self._pause(action)
+        finally:
+            if split and key_lock is not None:
+                key_lock.acquire()
 
-    def _after(self, fired: Fired, params: dict[str, Any], result: dict[str, Any],
-               make_error: ErrorFactory, service: str) -> None:
-        hook = self.after_hooks.get(service)
-        for _, action in fired.actions:
-            if hook is not None and isinstance(action, (A.StaleRead, A.ListLag)):
-                hook(action, fired.call, params, result)
+    def _after(self, fired: Fired, make_error: ErrorFactory) -> None:
         for action in fired.of(A.Latency, "after"):
             time.sleep(action.seconds)  # type: ignore[attr-defined]
         for action in fired.of(A.Hold, "after"):

@@ -48,9 +48,14 @@ DISPLAY_NAME = "fakes3"
 NULL_VERSION = "null"
 ENABLED, SUSPENDED = "Enabled", "Suspended"  # a bucket's versioning; None: never configured
 
-# Called between a write's check and its act: (operation, bucket, key). Fault injection uses it
-# to hold or delay a write there (the TOCTOU window of stores that check, then write).
-FaultHook = Callable[[str, str, str], None]
+# Called between a write's check and its act: (operation, bucket, key, key lock). Fault injection
+# uses it to hold or delay a write there, and may let go of the key's lock meanwhile (the TOCTOU
+# window of stores that check, then write).
+FaultHook = Callable[[str, str, str, "threading.Lock"], None]
+# Consulted by reads of a key's current version: (bucket, key) -> a version to serve instead,
+# MISSING to answer 404, or None to read normally (stale reads, torn PUTs).
+ReadHook = Callable[[str, str], "ObjectVersion | object | None"]
+MISSING = object()
 # A write's condition: sees the current version (None: no object) and raises to refuse.
 Check = Callable[["ObjectVersion | None"], None]
 # Picks the version a request names from a key's versions (oldest first); raises if there is none.
@@ -221,10 +226,10 @@ class Bucket:
                 if entry.pins == 0 and not entry.versions and self._entries.get(key) is entry:
                     del self._entries[key]
 
-    def _hook(self, operation: str, key: str) -> None:
+    def _hook(self, operation: str, entry: KeyEntry) -> None:
         hook = self._store.fault_hook
         if hook is not None:
-            hook(operation, self.name, key)
+            hook(operation, self.name, entry.key, entry.lock)
 
     def _publish(self, entry: KeyEntry, versions: list[ObjectVersion]) -> None:
         """Swap in a key's new version list and keep the key indexes in step (bucket lock)."""
@@ -265,7 +270,7 @@ class Bucket:
             previous = entry.current
             if check is not None:
                 check(previous)
-            self._hook("put", version.key)
+            self._hook("put", entry)
             with self.lock:
                 stored = self._stamp(version)
                 # A "null" version (unversioned or suspended) replaces the key's null version.
@@ -285,7 +290,7 @@ class Bucket:
             previous = entry.current
             if check is not None:
                 check(previous)
-            self._hook("delete", key)
+            self._hook("delete", entry)
             removed = next((v for v in entry.versions if v.version_id == NULL_VERSION), None)
             with self.lock:
                 if self.versioning is None or marker is None:
@@ -312,7 +317,7 @@ class Bucket:
             previous = entry.current
             if check is not None:
                 check(previous)
-            self._hook("delete", key)
+            self._hook("delete", entry)
             target = next((v for v in entry.versions if v.version_id == version_id), None)
             if target is None:
                 return None
@@ -353,6 +358,7 @@ class Store:
         self.lock = threading.Lock()
         self.buckets: dict[str, Bucket] = {}
         self.fault_hook: FaultHook | None = None
+        self.read_hook: ReadHook | None = None
 
     def bucket(self, name: str) -> Bucket:
         with self.lock:

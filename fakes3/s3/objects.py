@@ -14,7 +14,7 @@ from fakes3.context import RequestContext
 from fakes3.errors import S3Error
 from fakes3.s3 import conditions, errors, ingest, names, ranges, tagging, versioning
 from fakes3.s3.blobs import Blob
-from fakes3.s3.model import Backend, ObjectVersion, Owner
+from fakes3.s3.model import MISSING, Backend, ObjectVersion, Owner
 
 Params = dict[str, Any]
 
@@ -104,8 +104,11 @@ def _read(b: Backend, params: Params, ctx: RequestContext, *, with_body: bool) -
     names.check_key(key)
     bucket = b.store.bucket(params["Bucket"])
     asked = params.get("VersionId")
-    version = versioning.lookup(bucket, key, asked,
-                                versioning.READ if with_body else versioning.HEAD)
+    view = b.store.read_hook(bucket.name, key) if b.store.read_hook and asked is None else None
+    if view is MISSING:
+        raise errors.no_such_key(key)
+    version = view if isinstance(view, ObjectVersion) else versioning.lookup(
+        bucket, key, asked, versioning.READ if with_body else versioning.HEAD)
     conditions.check_read(params, version)
     if with_body and version.storage_class in names.ARCHIVED:
         raise S3Error(

@@ -118,7 +118,7 @@ def test_held_write_blocks_only_its_key(svc):
     svc.handle("PutObject", {"Bucket": "race", "Key": "held", "Body": b"old"}, ctx)
     reached, release = threading.Event(), threading.Event()
 
-    def hook(op: str, bucket: str, key: str) -> None:
+    def hook(op: str, bucket: str, key: str, lock: object) -> None:
         if key == "held":
             reached.set()
             assert release.wait(WAIT), "the test never released the held write"

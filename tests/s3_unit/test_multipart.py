@@ -358,7 +358,7 @@ def test_complete_is_atomic_with_other_writers_of_the_key(call, bucket, svc):
     parts = put_parts(call, bucket, uid)
     held, release = threading.Event(), threading.Event()
 
-    def hook(op: str, bkt: str, key: str) -> None:
+    def hook(op: str, bkt: str, key: str, lock: object) -> None:
         if threading.current_thread().name == "completer":
             held.set()
             assert release.wait(WAIT)
@@ -396,7 +396,7 @@ def test_abort_while_completing_loses(call, bucket, svc):
     parts = put_parts(call, bucket, uid)
     held, release = threading.Event(), threading.Event()
 
-    def hook(op: str, bkt: str, key: str) -> None:
+    def hook(op: str, bkt: str, key: str, lock: object) -> None:
         held.set()
         assert release.wait(WAIT)
 

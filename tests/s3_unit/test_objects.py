@@ -357,7 +357,7 @@ def test_conditional_put(call, bucket):
 
 def test_fault_hook_runs_between_check_and_act(svc, call, bucket):
     seen = []
-    svc.fault_hook = lambda op, b, k: seen.append((op, b, k))
+    svc.fault_hook = lambda op, b, k, lock: seen.append((op, b, k))
     call("PutObject", Bucket=bucket, Key="k", Body=b"1")
     call("DeleteObject", Bucket=bucket, Key="k")
     assert seen == [("put", bucket, "k"), ("delete", bucket, "k")]

@@ -498,7 +498,7 @@ def test_a_held_versioned_write_blocks_only_its_key(svc):
         "Status": "Enabled"}, **MD5}, ctx)
     entered, release = threading.Event(), threading.Event()
 
-    def hook(op: str, bucket: str, key: str) -> None:
+    def hook(op: str, bucket: str, key: str, lock: object) -> None:
         if key == "slow":
             entered.set()
             assert release.wait(WAIT)
