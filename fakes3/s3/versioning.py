@@ -108,8 +108,8 @@ def check_version_id(bucket: Bucket, version_id: str | None, argument: str = "ve
         return
     if version_id == "":
         raise invalid_version_id("", argument)
-    if bucket.versioning is None or version_ids.decode(version_id) is not None:
-        return
+    if version_ids.decode(version_id) is not None:
+        return  # one this fake issued (even if the bucket is no longer versioned)
     raise (malformed or (lambda v: invalid_version_id(v, argument)))(version_id)
 
 

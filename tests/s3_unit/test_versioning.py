@@ -142,12 +142,14 @@ def test_unknown_malformed_and_empty_version_ids(call, vbucket):
     assert err.code == "InvalidArgument"
 
 
-def test_unversioned_bucket_keeps_its_version_id_behaviour(call, bucket):
+def test_unversioned_bucket_refuses_version_ids_it_never_issued(call, bucket):
+    # As AWS: a malformed version ID is 400 InvalidArgument whether or not the bucket is versioned.
     put(call, bucket, "k")
     assert call("GetObject", Bucket=bucket, Key="k", VersionId="null")["VersionId"] == "null"
-    assert error_of(lambda: call("GetObject", Bucket=bucket, Key="k",
-                                 VersionId="abc")).code == "NoSuchVersion"
-    assert call("DeleteObject", Bucket=bucket, Key="k", VersionId="abc") == {"VersionId": "abc"}
+    err = error_of(lambda: call("GetObject", Bucket=bucket, Key="k", VersionId="abc"))
+    assert (err.code, err.status) == ("InvalidArgument", 400)
+    assert error_of(lambda: call("DeleteObject", Bucket=bucket, Key="k", VersionId="abc")).code == \
+        "InvalidArgument"
     assert call("DeleteObject", Bucket=bucket, Key="k") == {}
     assert "DeleteMarkers" not in call("ListObjectVersions", Bucket=bucket)
 
