@@ -27,7 +27,7 @@ from fakes3.control import ControlPlane
 from fakes3.dynamodb.service import DynamoDBService
 from fakes3.faults import FaultController, Journal
 from fakes3.faults.s3_effects import S3Effects
-from fakes3.faults.wiring import describe_s3_call, s3_error
+from fakes3.faults.wiring import describe_s3_call, endpoint_faults, s3_error
 from fakes3.gateway import Gateway
 from fakes3.http_server import HttpServer
 from fakes3.imds import (
@@ -115,6 +115,8 @@ class FakeAWS:
                                     account_id=DEFAULT_ACCOUNT_ID, clock=clock)
         self.ecs = ContainerCredentialsService(vendor, region=region, account_id=DEFAULT_ACCOUNT_ID,
                                                clock=clock)
+        endpoint_faults(self.faults, "imds", self.imds, self.credential_store)
+        endpoint_faults(self.faults, "ecs", self.ecs, self.credential_store)
         self.metadata_http = (HttpServer(CredentialEndpoints(self.imds, self.ecs), host=host,
                                          port=imds_port, server_name="EC2ws") if imds else None)
 

@@ -8,6 +8,7 @@ issued at run time with ``issue_temporary``; the instance-metadata and ECS endpo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -148,6 +149,16 @@ class CredentialStore:
             if credential.session_token is not None:
                 self._by_token[credential.session_token] = credential
         return credential
+
+    def expire(self, access_key: str) -> None:
+        """Make a temporary credential expire now (a fault: "credentials expired now")."""
+        with self._lock:
+            credential = self._by_key.get(access_key)
+            if credential is not None and credential.temporary:
+                now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
+                self._by_key[access_key] = dataclasses.replace(credential, expires=now)
+                if credential.session_token:
+                    self._by_token[credential.session_token] = self._by_key[access_key]
 
     def remove(self, access_key: str) -> None:
         with self._lock:

@@ -125,10 +125,11 @@ class ClockSkew(Action):
 
 @dataclass(frozen=True)
 class Endpoint(Action):
-    """For IMDS / ECS: the endpoint answers 500, is slow, or vends credentials expired now."""
+    """For IMDS / ECS (match service "imds" or "ecs"): the endpoint answers 500, is slow,
+    is down (the connection closes unanswered), or the credentials it vended expire now."""
 
     type: ClassVar[str] = "endpoint"
-    mode: str = "500"  # "500" | "slow" | "expired"
+    mode: str = "500"  # "500" | "slow" | "down" | "expired"
     seconds: float = 0.0
 
 
@@ -140,7 +141,7 @@ _CHOICES = {
     ("ambiguous", "mode"): ("500", "drop", "timeout"),
     ("ignore_conditions", "respond"): ("ignore", "501"),
     ("torn_put", "visible"): ("prefix", "empty", "missing"),
-    ("endpoint", "mode"): ("500", "slow", "expired"),
+    ("endpoint", "mode"): ("500", "slow", "down", "expired"),
 }
 _FIXED_PHASE = {"ambiguous": "after", "split_check_act": "between", "stale_read": "after",
                 "list_lag": "after", "torn_put": "before", "ignore_conditions": "before",
