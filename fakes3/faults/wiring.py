@@ -54,8 +54,9 @@ def endpoint_faults(controller: Any, service_name: str, service: Any, store: Any
 
 
 def _expire_vended(service: Any, store: Any) -> None:
-    for cache in (getattr(service, "credentials", None), getattr(service, "v1_credentials", None)):
-        vended = cache.peek() if cache is not None else None
+    caches = [getattr(service, name, None) for name in ("credentials", "v1_credentials")]
+    for cache in filter(None, caches):
+        vended = cache.peek()
         if vended is not None:
             store.expire(vended.credential.access_key)
             cache.rotate()
