@@ -35,3 +35,27 @@ def resource_not_found(message: str = "Requested resource not found") -> DynamoD
 def conditional_check_failed(item: dict[str, Any] | None = None) -> DynamoDBError:
     extra = {"Item": item} if item is not None else None
     return DynamoDBError("ConditionalCheckFailedException", "The conditional request failed", extra=extra)
+
+
+def invalid_parameters(detail: str) -> DynamoDBError:
+    """``One or more parameter values were invalid: <detail>``, DynamoDB's usual prefix."""
+    return validation(f"One or more parameter values were invalid: {detail}")
+
+
+def key_mismatch() -> DynamoDBError:
+    return validation("The provided key element does not match the schema")
+
+
+def table_not_found(name: str | None = None) -> DynamoDBError:
+    """Item operations say only "Requested resource not found"; table operations name the table."""
+    if name is None:
+        return resource_not_found()
+    return resource_not_found(f"Requested resource not found: Table: {name} not found")
+
+
+def resource_in_use(message: str) -> DynamoDBError:
+    return DynamoDBError("ResourceInUseException", message)
+
+
+def limit_exceeded(message: str) -> DynamoDBError:
+    return DynamoDBError("LimitExceededException", message)
