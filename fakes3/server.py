@@ -37,7 +37,7 @@ from fakes3.imds import (
     imds_env,
     vendor_from_store,
 )
-from fakes3.protocol.json_protocol import JsonService
+from fakes3.protocol.json_http import JsonService
 from fakes3.protocol.s3_http import S3Protocol
 from fakes3.s3.service import S3Service
 
