@@ -19,8 +19,8 @@ from fakes3.context import RequestContext
 from fakes3.control import ControlPlane
 from fakes3.errors import AWSError, internal_error
 from fakes3.protocol.http import HttpRequest
-from fakes3.protocol.json_protocol import JsonService
-from fakes3.protocol.json_protocol import new_request_id as new_json_request_id
+from fakes3.protocol.json_http import JsonService
+from fakes3.protocol.json_http import new_request_id as new_json_request_id
 from fakes3.protocol.s3_http import Response, S3Protocol
 from fakes3.protocol.s3_routing import split_target
 
