@@ -95,6 +95,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any], Any]] = {
     "profile": ("FAKES3_PROFILE", _profile, "aws"),
     "faults_file": ("FAKES3_FAULTS", _non_empty, None),
     "control_token": ("FAKES3_CONTROL_TOKEN", _non_empty, None),
+    "data_dir": ("FAKES3_DATA_DIR", _non_empty, None),
 }
 
 
@@ -165,6 +166,10 @@ def _parsers() -> tuple[_Parser, _Parser]:
     serve.add_argument("--control-token", type=_flag_type(_non_empty), metavar="TOKEN",
                        help="lets non-loopback clients use /_fakes3/ with the header "
                             "X-Fakes3-Control-Token: TOKEN [env FAKES3_CONTROL_TOKEN]")
+    serve.add_argument("--data-dir", metavar="DIR", type=_flag_type(_non_empty),
+                       help="keep S3 buckets, objects, versions and multipart uploads in progress in "
+                            "DIR across restarts (crash-safe; one server per DIR); without it "
+                            "everything is in memory [env FAKES3_DATA_DIR]")
     return parser, serve
 
 
@@ -242,18 +247,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     # would skip the cleanup. Either one means "stop, exit 0".
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    from fakes3.s3.persistence import DataDirError
     from fakes3.server import FakeAWS
 
     options: dict[str, Any] = {"auth": args.auth, "credentials": args.credentials,
                                "imds": args.imds_port is not None, "imds_port": args.imds_port or 0,
                                "imds_v2_only": args.imds_v2_only, "profile": args.profile,
                                "control_token": args.control_token}
+    if args.data_dir is not None:
+        options["data_dir"] = args.data_dir
     limit_malloc_arenas()
     try:
         aws = FakeAWS(host=args.host, port=args.port, region=args.region,
                       virtual_host_domains=args.domains, **options)
     except ValueError as exc:  # conflicting keys
         print(f"fakes3: {exc}", file=sys.stderr)
+        return 2
+    except DataDirError as exc:
+        print(f"fakes3: --data-dir: {exc}", file=sys.stderr)  # the message names the dir
         return 2
     if args.faults_file:
         try:

@@ -2,7 +2,7 @@
 
 - ``fakes3``: the running fake (one server per test session and xdist worker), emptied after
   each test.
-- ``s3_client``: a boto3 S3 client pointed at it.
+- ``s3_client``, ``dynamodb_client``: boto3 clients pointed at it.
 - ``faults``: its fault controller (rules, holds, journal), cleared after each test; the
   ``@pytest.mark.fakes3_faults(rule, ..., profile=...)`` marker installs rules for one test.
 - Credential sources, each putting the standard environment variables in place for one test so
@@ -71,6 +71,12 @@ def faults(fakes3: FakeAWS) -> Any:
 @pytest.fixture
 def s3_client(fakes3: FakeAWS) -> Any:
     return fakes3.client("s3")
+
+
+@pytest.fixture
+def dynamodb_client(fakes3: FakeAWS) -> Any:
+    """A boto3 DynamoDB client pointed at the fake (its tables are dropped after each test)."""
+    return fakes3.client("dynamodb")
 
 
 def _only_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fakes3: FakeAWS,

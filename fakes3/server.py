@@ -1,12 +1,13 @@
 """Compose fakes3's WSGI applications and serve them: in-process (``FakeAWS``) or forever (the CLI).
 
-Two ports: one for S3 (and, later, DynamoDB), one for the credential endpoints (EC2 instance
+Two ports: one for S3 and DynamoDB, one for the credential endpoints (EC2 instance
 metadata and ECS container credentials), each an ordinary ``fakes3.http_server.HttpServer``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -39,6 +40,8 @@ from fakes3.imds import (
 )
 from fakes3.protocol.json_http import JsonService
 from fakes3.protocol.s3_http import S3Protocol
+from fakes3.s3.access import AccessControl
+from fakes3.s3.post_upload import BrowserPostUploads
 from fakes3.s3.service import S3Service
 
 log = logging.getLogger("fakes3")
@@ -73,6 +76,7 @@ class FakeAWS:
         profile: str = "aws",
         journal_size: int = 100_000,
         dynamodb_table_delay: float = 0.0,
+        data_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         """``auth``: "strict" verifies every signed request, "open" accepts any key and signature.
         ``credentials``: keys besides the default test/test (account 000000000000).
@@ -84,20 +88,28 @@ class FakeAWS:
         ``profile``: a named bundle of faults (``aws``, ``aws-2019``, ``s3-compatible-weak``);
         ``journal_size``: how many requests the journal keeps.
         ``dynamodb_table_delay``: seconds of ``clock`` a DynamoDB table stays CREATING (UPDATING,
-        DELETING) before it is ACTIVE (gone); 0, the default, makes every change immediate."""
+        DELETING) before it is ACTIVE (gone); 0, the default, makes every change immediate.
+        ``data_dir``: keep S3's buckets, objects, versions and uploads in progress there across
+        restarts (crash-safe; see fakes3.s3.persistence); None, the default, keeps everything in
+        memory and temporary files, removed by ``stop``. Raises fakes3.s3.persistence.DataDirError
+        if the directory cannot be used (another server holds it, say)."""
         self.host = host
         self.clock = clock
         self.credential_store = CredentialStore(credentials, clock=clock)
         self.verifier = Verifier(self.credential_store, mode=auth, clock=clock)
         self.region = region
-        self._blob_dir = tempfile.mkdtemp(prefix="fakes3-blobs-")
+        self.data_dir = data_dir
+        self._blob_dir = tempfile.mkdtemp(prefix="fakes3-blobs-") if data_dir is None else None
         self.s3 = S3Service(region=region, spill_threshold=spill_threshold,
                             blob_dir=self._blob_dir, max_put_size=max_put_size,
-                            min_part_size=min_part_size)
+                            min_part_size=min_part_size, data_dir=data_dir)
         self.dynamodb = DynamoDBService(region=region, account_id=DEFAULT_ACCOUNT_ID, clock=clock,
                                         table_delay=dynamodb_table_delay)
         self.faults = FaultController(profile=profile, journal_size=journal_size)
-        s3_protocol = S3Protocol(self.s3.handle, virtual_host_domains)
+        # Strict auth: bucket owners, ACLs and bucket policies decide who may do what (open: anyone).
+        access = AccessControl(self.s3) if auth == "strict" else None
+        s3_protocol = S3Protocol(self.s3.handle, virtual_host_domains, access=access,
+                                 browser_post=BrowserPostUploads(self.verifier, access))
         s3_protocol.handler = self.faults.seam("s3", self.s3.handle, describe_s3_call, s3_error,
                                                s3_protocol.success_status)
         self.s3.fault_hook = lambda operation, bucket, key, key_lock: self.faults.between(key_lock)
@@ -135,7 +147,8 @@ class FakeAWS:
             self.metadata_http.stop()
         self.http.stop()
         self.s3.close()
-        shutil.rmtree(self._blob_dir, ignore_errors=True)
+        if self._blob_dir is not None:
+            shutil.rmtree(self._blob_dir, ignore_errors=True)
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted (the CLI)."""
@@ -206,6 +219,14 @@ class FakeAWS:
                                    **self.credentials}
         options.update(kwargs)
         return boto3.session.Session().client(service, **options)
+
+    def patch(self, endpoint_url: str | None = None) -> Any:
+        """Serve this process's boto3/botocore clients without a socket, through the same
+        protocol, auth and fault seam: ``with aws.patch() as fake: fake.client("s3")`` (the fake
+        need not be started). See ``fakes3.inprocess``."""
+        from fakes3.inprocess import InProcess
+
+        return InProcess(self, endpoint_url)
 
     @property
     def journal(self) -> Journal:

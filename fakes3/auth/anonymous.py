@@ -1,14 +1,35 @@
-"""The seam for unsigned requests: may the anonymous principal go on to the service?
+"""The seam for requests that are not the resource owner's: may the principal go on to the service?
 
-S3 lets anyone read or write where a bucket policy or ACL grants public access. fakes3 has no
-policies or ACLs yet, so every unsigned S3 request is answered 403 AccessDenied (in ``strict``
-mode; ``open`` mode treats unsigned requests as the default account). When the S3 layer grows
-public access, this is the one function to teach it.
+S3 lets anyone read or write where a bucket policy or ACL grants public access, and another
+account only where one grants it that account. The decision needs the bucket's ACL and policy, so
+it belongs to the S3 layer (``fakes3.s3.access.AccessControl``); the protocol layer is handed an
+``AccessPolicy`` at construction and asks it here. Without one, every unsigned S3 request is
+answered 403 AccessDenied (in ``strict`` mode; ``open`` mode treats unsigned requests as the
+default account and checks nothing).
 """
 
 from __future__ import annotations
 
+from typing import Protocol
 
-def anonymous_may_proceed(service: str, operation: str, bucket: str | None, key: str | None) -> bool:
-    """Whether an unsigned ``operation`` on ``bucket``/``key`` may run as ``"anonymous"``."""
-    return False
+ANONYMOUS = "anonymous"  # the account of an unsigned request (fakes3.auth.verifier.ANONYMOUS)
+
+
+class AccessPolicy(Protocol):
+    """Decides whether ``account_id`` ("anonymous" when unsigned) may run ``operation``."""
+
+    def may_proceed(self, account_id: str, operation: str, bucket: str | None, key: str | None, *,
+                    version_id: str | None = None, copy_source: str | None = None) -> bool:
+        """``copy_source``: the x-amz-copy-source header as sent (CopyObject, UploadPartCopy)."""
+        ...
+
+
+def anonymous_may_proceed(service: str, operation: str, bucket: str | None, key: str | None,
+                          policy: AccessPolicy | None = None, *, version_id: str | None = None,
+                          copy_source: str | None = None) -> bool:
+    """Whether an unsigned ``operation`` on ``bucket``/``key`` may run as ``"anonymous"``: only where
+    ``policy`` (the S3 layer's ACLs and bucket policies) grants public access; never without one."""
+    if service != "s3" or policy is None:
+        return False
+    return policy.may_proceed(ANONYMOUS, operation, bucket, key, version_id=version_id,
+                              copy_source=copy_source)

@@ -171,6 +171,41 @@ class Verifier:
             check = _payload_check(headers, sent_hash)
         return Authentication(principal, check, claim.scope.region)
 
+    def authenticate_post_policy(self, policy: str, signature: str, *, credential: str | None = None,
+                                 access_key: str | None = None, token: str | None = None) -> Principal:
+        """A browser POST form's signature over its base64 ``policy`` field, as sent.
+
+        SigV4: ``credential`` is the x-amz-credential field (``AKID/date/region/s3/aws4_request``)
+        and ``signature`` the hex HMAC-SHA256 of the policy with that scope's signing key. SigV2:
+        ``access_key`` is the AWSAccessKeyId field and ``signature`` the base64 HMAC-SHA1 of the
+        policy. ``token``: the x-amz-security-token field of temporary credentials. The time is
+        the policy's own ``expiration`` (checked by the caller), not the signature's date."""
+        if self.mode == "open":
+            claimed = (credential or "").split("/", 1)[0] or access_key
+            known = self.store.get(claimed) if claimed else None
+            return Principal(known.account_id if known else DEFAULT_ACCOUNT_ID, claimed, known)
+        if credential is not None:
+            scope = Scope.parse(credential)
+            if scope is None or not scope.access_key:
+                raise errors.query_malformed(
+                    f"Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
+                    f"{_CREDENTIAL_FORM}")
+            if scope.service != "s3":
+                raise errors.query_malformed(
+                    f'Error parsing the X-Amz-Credential parameter; incorrect service '
+                    f'"{scope.service}". This endpoint belongs to "s3".')
+            access_key = scope.access_key
+            found = self._credential(access_key, token)
+            expected = sign(signing_key(found.secret_key, scope.date, scope.region, scope.service), policy)
+        else:
+            if not access_key:
+                raise errors.v2_query_incomplete()
+            found = self._credential(access_key, token)
+            expected = sigv2.signature(found.secret_key, policy)
+        if not same_signature(expected, signature):
+            raise errors.signature_mismatch(access_key, policy, signature)
+        return Principal(found.account_id, found.access_key, found)
+
     # -- the steps ------------------------------------------------------------------------------
 
     def _open(self, headers: Mapping[str, str], params: Mapping[str, str]) -> Authentication:

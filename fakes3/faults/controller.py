@@ -142,7 +142,8 @@ class FaultController:
         def wrapped(operation: str, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
             call = describe(operation, params)
             entry = self.journal.begin(ctx.request_id, service, operation, connection=ctx.connection,
-                                       bucket=call.bucket, key=call.key, table=call.table)
+                                       access_key=ctx.access_key, bucket=call.bucket, key=call.key,
+                                       table=call.table)
             fired = Fired(call, self.decide(call))
             entry.faults = [f"{rule.id}:{action.type}" for rule, action in fired.actions]
             self._local.fired = fired

@@ -26,6 +26,7 @@ class Entry:
     invoke: float
     thread: str
     connection: str = ""
+    access_key: str | None = None  # the key that signed the request (None: unsigned)
     bucket: str | None = None
     key: str | None = None
     table: str | None = None

@@ -2,17 +2,22 @@
 
 route -> parse (botocore's model) -> handler (boto3-shaped dicts) -> serialize. Authentication
 and the fault seam slot in around ``invoke``.
+
+Who may run an operation is asked of the ``AccessPolicy`` the protocol is handed (the S3 layer's
+ACLs and bucket policies); without one, unsigned requests are refused and signed ones go on.
+A ``POST`` to a bucket that is no S3 API operation is a browser form upload, handed whole to
+``browser_post`` (``fakes3.s3.post_upload``), which runs it as the ``PostObject`` operation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.model import ServiceModel
 
 from fakes3.auth import errors as auth_errors
-from fakes3.auth.anonymous import anonymous_may_proceed
+from fakes3.auth.anonymous import AccessPolicy, anonymous_may_proceed
 from fakes3.auth.payload import PayloadCheck
 from fakes3.auth.verifier import ANONYMOUS
 from fakes3.context import RequestContext
@@ -28,14 +33,25 @@ Handler = Callable[[str, dict[str, Any], RequestContext], dict[str, Any]]
 Response = tuple[int, list[tuple[str, str]], Iterable[bytes]]
 
 XML = ("Content-Type", "application/xml")
+POST_OBJECT = "PostObject"  # a browser form upload: no operation of botocore's model
+
+
+class BrowserPost(Protocol):
+    """Answers a browser form upload to ``bucket``, running it through ``invoke`` as PostObject."""
+
+    def __call__(self, request: HttpRequest, body: RequestBody, bucket: str, ctx: RequestContext,
+                 invoke: Handler) -> Response: ...
 
 
 class S3Protocol:
-    def __init__(self, handler: Handler, vhost_domains: Iterable[str] = ("localhost",)) -> None:
+    def __init__(self, handler: Handler, vhost_domains: Iterable[str] = ("localhost",), *,
+                 access: AccessPolicy | None = None, browser_post: BrowserPost | None = None) -> None:
         self.model: ServiceModel = service_model("s3")
         self.routes: dict[tuple[str, str], list[Route]] = build_routes(self.model)
         self.handler = handler
         self.vhost_domains = tuple(d.lower().strip(".") for d in vhost_domains)
+        self.access = access
+        self.browser_post = browser_post
 
     def target(self, request: HttpRequest) -> Target:
         return split_target(request.raw_path, request.headers.get("host", ""), self.vhost_domains)
@@ -58,11 +74,15 @@ class S3Protocol:
         """Answer one S3 request; AWSError is turned into S3's error document by the caller."""
         target = self.target(request)
         ctx.resource = "/" + "/".join(p for p in (target.bucket, target.key) if p)
+        if (self.browser_post is not None and request.method == "POST" and target.bucket is not None
+                and target.key is None and resolve(self.routes, "POST", "bucket", request.query,
+                                                   request.headers.lower_names()) is None):
+            ctx.operation = POST_OBJECT
+            _, body = decode_body(request, ctx.payload_check)
+            return self.browser_post(request, body, target.bucket, ctx, self.handler)
         operation = self.operation(request, target)
         ctx.operation = operation
-        if ctx.account_id == ANONYMOUS and not anonymous_may_proceed(
-                "s3", operation, target.bucket, target.key):
-            raise auth_errors.access_denied()
+        self.authorize(request, target, operation, ctx)
         op = self.model.operation_model(operation)
         headers, body = decode_body(request, ctx.payload_check)
         uri = {"Bucket": target.bucket or "", "Key": target.key or ""}
@@ -79,7 +99,22 @@ class S3Protocol:
             return status, out_headers, (out_body,)
         return status, out_headers, out_body
 
+    def authorize(self, request: HttpRequest, target: Target, operation: str, ctx: RequestContext) -> None:
+        """403 AccessDenied unless the principal may run ``operation`` (the access policy decides)."""
+        detail = {"version_id": request.query.get("versionId"),
+                  "copy_source": request.headers.get("x-amz-copy-source")}
+        if ctx.account_id == ANONYMOUS:
+            allowed = anonymous_may_proceed("s3", operation, target.bucket, target.key, self.access,
+                                            **detail)
+        else:
+            allowed = self.access is None or self.access.may_proceed(
+                ctx.account_id, operation, target.bucket, target.key, **detail)
+        if not allowed:
+            raise auth_errors.access_denied()
+
     def success_status(self, operation: str, result: dict[str, Any]) -> int:
+        if operation == POST_OBJECT:
+            return int(result.get("Status", 204))
         if operation in ("GetObject", "HeadObject") and result.get("ContentRange"):
             return 206
         return int(self.model.operation_model(operation).http.get("responseCode", 200))

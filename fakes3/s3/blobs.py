@@ -6,6 +6,12 @@ that owns it (``weakref.finalize`` unlinks it): an overwritten or deleted object
 readable for a GET that is still streaming it, because that GET holds the blob. ``reset`` and
 ``close`` remove every file at once; a reader that already opened its file keeps reading (POSIX
 keeps an unlinked file's data while a descriptor is open).
+
+A *durable* store (a data dir, see persistence.py) puts every body in a file, whatever its size:
+written to a ``tmp-`` file in the blob directory, fsync'd, then renamed to a unique name (and the
+directory fsync'd), so a file with a final name is always complete. Its files outlive ``close``
+and the process; a blob's file is still unlinked when the blob dies while the store is open
+(its metadata, which the model holds it for, is gone by then).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -26,6 +33,7 @@ from fakes3 import checksums
 
 CHUNK = 1 << 20
 _PREFIX = "fakes3-blob-"
+TEMP_PREFIX = "tmp-"  # a durable body being written; never referenced by metadata
 
 
 class Blob:
@@ -83,6 +91,10 @@ class Blob:
     def read(self) -> bytes:
         """The whole body; for tests and small internal uses only."""
         return b"".join(self.iter_range())
+
+    def known_checksums(self) -> dict[str, str]:
+        """The checksums computed so far (base64, by algorithm)."""
+        return dict(self._checksums)
 
     @property
     def part_count(self) -> int | None:
@@ -142,6 +154,15 @@ class CompositeBlob(Blob):
     @property
     def part_count(self) -> int | None:
         return len(self._segments) if self._multipart else None
+
+    @property
+    def segments(self) -> tuple[tuple[Blob, int, int], ...]:
+        """(blob, offset in it, length) for each piece, in order."""
+        return self._segments
+
+    @property
+    def multipart(self) -> bool:
+        return self._multipart
 
     def part_bounds(self, number: int) -> tuple[int, int]:
         if not self._multipart:
@@ -214,8 +235,11 @@ class BlobWriter:
             self._spill()
 
     def _spill(self) -> None:
-        fd, path = tempfile.mkstemp(prefix=_PREFIX, dir=self._store.directory)
-        self._store._track(path)
+        durable = self._store.durable
+        fd, path = tempfile.mkstemp(prefix=TEMP_PREFIX if durable else _PREFIX,
+                                    dir=self._store.directory)
+        if not durable:  # a durable body's file is tracked once it has its final name
+            self._store._track(path)
         self._path = path
         self._file = os.fdopen(fd, "wb")
         for part in self._chunks:
@@ -223,9 +247,11 @@ class BlobWriter:
         self._chunks = []
 
     def finish(self) -> Blob:
-        self._done = True
         digests = {alg: checksums.encode(h.digest()) for alg, h in self._hashers.items()}
         md5 = self._md5.digest()
+        if self._store.durable:
+            return self._finish_durable(md5, digests)
+        self._done = True
         if self._file is None:
             return Blob(size=self._size, md5=md5, checksums=digests, data=b"".join(self._chunks))
         self._file.close()
@@ -233,6 +259,23 @@ class BlobWriter:
         blob = Blob(size=self._size, md5=md5, checksums=digests, path=self._path)
         weakref.finalize(blob, self._store._release, self._path)
         return blob
+
+    def _finish_durable(self, md5: bytes, digests: dict[str, str]) -> Blob:
+        # Small bodies are written now, and stay cached in memory; a spilled one is on disk already.
+        data = b"".join(self._chunks) if self._file is None else None
+        if data is not None:
+            self._chunks = []
+            self._spill()
+            assert self._file is not None
+            self._file.write(data)
+        assert self._file is not None and self._path is not None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        path = self._store._install(self._path)  # raises: __exit__ aborts, removing the temp file
+        self._done = True
+        return self._store._own(Blob(size=self._size, md5=md5, checksums=digests, data=data,
+                                     path=path))
 
     def abort(self) -> None:
         """Drop a body that will never be stored (bad digest, client gone, ...)."""
@@ -257,14 +300,20 @@ class BlobWriter:
 
 
 class BlobStore:
-    """Creates blobs and owns their files; ``reset`` and ``close`` remove them all."""
+    """Creates blobs and owns their files; ``reset`` and ``close`` remove them all (``durable``:
+    ``reset`` does, ``close`` keeps them for the next start)."""
 
-    def __init__(self, *, spill_threshold: int = 1 << 20, blob_dir: str | None = None) -> None:
+    def __init__(self, *, spill_threshold: int = 1 << 20, blob_dir: str | None = None,
+                 durable: bool = False) -> None:
+        if durable and blob_dir is None:
+            raise ValueError("a durable BlobStore needs a blob_dir")
         self.spill_threshold = spill_threshold
+        self.durable = durable
         self._given_dir = blob_dir
         self._private_dir: str | None = None
         self._lock = threading.Lock()
         self._files: set[str] = set()
+        self._closed = False
 
     @property
     def directory(self) -> str:
@@ -294,6 +343,30 @@ class BlobStore:
         with self._lock:
             return sorted(self._files)
 
+    def adopt(self, name: str, *, size: int, md5: bytes, checksums: dict[str, str]) -> Blob:
+        """The blob of a file already in a durable store's directory (read back at start-up)."""
+        return self._own(Blob(size=size, md5=md5, checksums=checksums,
+                              path=os.path.join(self.directory, name)))
+
+    def _own(self, blob: Blob) -> Blob:
+        """Track a durable blob's file and unlink it when the blob dies (not at exit)."""
+        assert blob.path is not None
+        self._track(blob.path)
+        weakref.finalize(blob, self._release, blob.path).atexit = False
+        return blob
+
+    def _install(self, temp: str) -> str:
+        """Rename a complete, fsync'd temp file to its final, unique name, durably."""
+        directory = os.path.dirname(temp)
+        path = os.path.join(directory, secrets.token_hex(16))
+        os.rename(temp, path)
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # the rename itself survives a power cut
+        finally:
+            os.close(fd)
+        return path
+
     def _track(self, path: str) -> None:
         with self._lock:
             self._files.add(path)
@@ -301,6 +374,8 @@ class BlobStore:
     def _release(self, path: str) -> None:
         with self._lock:
             self._files.discard(path)
+            if self.durable and self._closed:
+                return  # closed: the files belong to the data dir, for the next start
         with contextlib.suppress(FileNotFoundError):  # already removed by reset()
             os.unlink(path)
 
@@ -312,6 +387,11 @@ class BlobStore:
                 os.unlink(path)
 
     def close(self) -> None:
+        if self.durable:
+            with self._lock:
+                self._closed = True  # keep every file, even as the blobs that own them die
+                self._files = set()
+            return
         self.reset()
         with self._lock:
             private, self._private_dir = self._private_dir, None

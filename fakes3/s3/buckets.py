@@ -6,7 +6,7 @@ from typing import Any
 
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import errors, names, tokens
+from fakes3.s3 import access, errors, names, tokens
 from fakes3.s3.model import Backend, Bucket, Owner
 
 Params = dict[str, Any]
@@ -24,15 +24,18 @@ def create_bucket(b: Backend, params: Params, ctx: RequestContext) -> Params:
     region = names.region_of(constraint) if constraint else ctx.region
     if constraint is None and region != "us-east-1":
         constraint = region
+    owner = Owner.for_account(ctx.account_id)
+    grants = access.bucket_acl(params, owner)  # x-amz-acl / x-amz-grant-*: checked before creating
     bucket = Bucket(
         b.store,
         name,
-        owner=Owner.for_account(ctx.account_id),
+        owner=owner,
         account_id=ctx.account_id,
         location_constraint=constraint,
         region=region,
         created=ctx.now.replace(microsecond=0),
     )
+    bucket.acl = grants
     existing = b.store.add(bucket)
     if existing is not None:
         if existing.account_id != ctx.account_id:

@@ -25,6 +25,12 @@ A bucket's in-progress multipart uploads live in ``Bucket.uploads`` (see multipa
 owns them and their locks). Completing one is a ``put`` like any other, its check run under the key
 lock; a delete tells the key's uploads, also under the key lock, so a conditional complete can see
 that a delete won the race (S3's 409 ConditionalRequestConflict).
+
+With a data dir (``Store.persistence``, see persistence.py), every change to a key's versions is
+queued on its entry as it is published and written out, in publish order, before the writer lets
+go of the key's lock (so before it answers). The replaced version lists are held until then: a
+body's file outlives the metadata that names it. Buckets are written before they are registered
+and after they are removed, one create or delete at a time (``Store.registry``).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sortedcontainers import SortedList
 
@@ -67,6 +73,24 @@ class UploadTracker(Protocol):
 
     def key_deleted(self, key: str) -> None:
         """A delete removed ``key``'s object (called under the key's lock)."""
+
+
+# A key's version list before and after one published change.
+Change = tuple[list["ObjectVersion"], list["ObjectVersion"]]
+
+
+class Persistence(Protocol):
+    """A data dir's metadata store (persistence.Persistence), as the model sees it."""
+
+    def bucket_added(self, bucket: Bucket) -> None: ...
+
+    def bucket_removed(self, bucket: Bucket) -> None: ...
+
+    def key_changed(self, bucket: Bucket, key: str, changes: list[Change]) -> None:
+        """Record a key's published changes, oldest first (called under the key's lock)."""
+
+    def upload_journal(self, bucket: Bucket) -> Any:
+        """The bucket's multipart_state.UploadJournal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +136,9 @@ class ObjectVersion:
     delete_marker: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
     seq: int = 0  # when it was published (version_ids.next_sequence); orders the null version too
+    # The object's ACL grants, ("id" | "uri", grantee, permission) each (see acl.py); () is the
+    # canned "private": the owner's FULL_CONTROL alone.
+    acl: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def size(self) -> int:
@@ -125,13 +152,14 @@ class ObjectVersion:
 class KeyEntry:
     """The versions of one key, oldest first. Unversioned buckets keep one "null" version."""
 
-    __slots__ = ("key", "lock", "versions", "pins")
+    __slots__ = ("key", "lock", "versions", "pins", "pending")
 
     def __init__(self, key: str) -> None:
         self.key = key
         self.lock = threading.Lock()
         self.versions: list[ObjectVersion] = []
         self.pins = 0  # writers holding this entry; an empty unpinned entry is dropped
+        self.pending: list[Change] | None = None  # published, not yet persisted (data dir only)
 
     @property
     def current(self) -> ObjectVersion | None:
@@ -186,6 +214,10 @@ class Bucket:
         self.versioning: str | None = None  # ENABLED, SUSPENDED, or None: never configured
         self.mfa_delete: str | None = None
         self.tags: dict[str, str] | None = None
+        # Access: the bucket's ACL grants (as ObjectVersion.acl; () is "private") and its bucket
+        # policy, the JSON text as put (None: no policy). See access.py.
+        self.acl: tuple[tuple[str, str, str], ...] = ()
+        self.policy: str | None = None
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -208,6 +240,18 @@ class Bucket:
         """Whether any key has a version or delete marker (caller holds ``lock``)."""
         return bool(self.all_keys)
 
+    @property
+    def persistence(self) -> Persistence | None:
+        return self._store.persistence
+
+    def restore(self, key: str, versions: list[ObjectVersion]) -> None:
+        """Install a key's versions read back from a data dir (at start-up, before serving)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = KeyEntry(key)
+        with self.lock:
+            self._publish(entry, versions)
+
     # -- writes -----------------------------------------------------------------------------
 
     @contextmanager
@@ -219,7 +263,13 @@ class Bucket:
             entry.pins += 1
         try:
             with entry.lock:
-                yield entry
+                try:
+                    yield entry
+                finally:
+                    changes, entry.pending = entry.pending, None
+                    persistence = self._store.persistence
+                    if changes and persistence is not None:
+                        persistence.key_changed(self, key, changes)
         finally:
             with self.lock:
                 entry.pins -= 1
@@ -235,6 +285,10 @@ class Bucket:
         """Swap in a key's new version list and keep the key indexes in step (bucket lock)."""
         if self.deleted:
             raise errors.no_such_bucket(self.name)
+        if self._store.persistence is not None:
+            if entry.pending is None:
+                entry.pending = []
+            entry.pending.append((entry.versions, versions))
         was_live, had = entry.current is not None, bool(entry.versions)
         entry.versions = versions
         live, has = entry.current is not None, bool(versions)
@@ -359,6 +413,9 @@ class Store:
         self.buckets: dict[str, Bucket] = {}
         self.fault_hook: FaultHook | None = None
         self.read_hook: ReadHook | None = None
+        self.persistence: Persistence | None = None
+        # With a data dir: one bucket create or delete at a time, written in the order applied.
+        self.registry = threading.Lock()
 
     def bucket(self, name: str) -> Bucket:
         with self.lock:
@@ -369,22 +426,36 @@ class Store:
 
     def add(self, bucket: Bucket) -> Bucket | None:
         """Register ``bucket`` unless the name is taken; returns the existing bucket if it is."""
-        with self.lock:
-            existing = self.buckets.get(bucket.name)
+        persistence = self.persistence
+        if persistence is None:
+            with self.lock:
+                existing = self.buckets.get(bucket.name)
+                if existing is None:
+                    self.buckets[bucket.name] = bucket
+                return existing
+        with self.registry:  # written before it is visible: a write into it can be recorded
+            with self.lock:
+                existing = self.buckets.get(bucket.name)
             if existing is None:
-                self.buckets[bucket.name] = bucket
+                persistence.bucket_added(bucket)
+                with self.lock:
+                    self.buckets[bucket.name] = bucket
             return existing
 
     def remove(self, name: str, refuse: Callable[[Bucket], None]) -> None:
         """Delete a bucket; ``refuse`` runs under the bucket's lock and raises to keep it."""
-        with self.lock:
-            bucket = self.buckets.get(name)
-            if bucket is None:
-                raise errors.no_such_bucket(name)
-            with bucket.lock:
-                refuse(bucket)
-                bucket.deleted = True  # in-flight writes into it now fail with NoSuchBucket
-            del self.buckets[name]
+        with self.registry:
+            with self.lock:
+                bucket = self.buckets.get(name)
+                if bucket is None:
+                    raise errors.no_such_bucket(name)
+                with bucket.lock:
+                    refuse(bucket)
+                    bucket.deleted = True  # in-flight writes into it now fail with NoSuchBucket
+                del self.buckets[name]
+            persistence = self.persistence
+            if persistence is not None:
+                persistence.bucket_removed(bucket)  # ``bucket`` holds its uploads' files till then
 
     def all(self) -> list[Bucket]:
         with self.lock:

@@ -11,18 +11,22 @@ Locking (it extends model.py's; no lock is held while a body is received):
 
 An upload id sorts after every id created before it, so "lexicographically after the
 upload-id-marker" (S3's ListMultipartUploads rule) is also "initiated later" for one key.
+
+With a data dir, ``Uploads.journal`` (persistence.py) records each change before it is answered:
+an upload is written before it is registered, a part under its upload's lock (so the parts of one
+number are written in the order they were stored), the end of an upload after it is unregistered;
+dropped parts are held until then, so their files outlive the metadata that names them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sortedcontainers import SortedList
 
@@ -36,11 +40,27 @@ ACTIVE, COMPLETED, ABORTED = "active", "completed", "aborted"
 MAX_PARTS = 10_000
 KEEP_COMPLETED = 10_000  # completions remembered per bucket, for retried (idempotent) completes
 
-_sequence = itertools.count(1)
+_sequence_lock = threading.Lock()
+_last_sequence = 0
 
 
 def new_upload_id() -> str:
-    return f"{next(_sequence):016x}{secrets.token_hex(24)}"
+    global _last_sequence
+    with _sequence_lock:
+        _last_sequence += 1
+        number = _last_sequence
+    return f"{number:016x}{secrets.token_hex(24)}"
+
+
+def observe_upload_id(upload_id: str) -> None:
+    """Make every later id sort after ``upload_id`` (an upload read back from a data dir)."""
+    global _last_sequence
+    try:
+        number = int(upload_id[:16], 16)
+    except ValueError:
+        return
+    with _sequence_lock:
+        _last_sequence = max(_last_sequence, number)
 
 
 def no_such_upload(upload_id: str) -> S3Error:
@@ -80,6 +100,16 @@ class Completion:
     result: Mapping[str, Any]
 
 
+class UploadJournal(Protocol):
+    """Where a data dir records a bucket's uploads (persistence.py)."""
+
+    def upload_created(self, upload: Upload) -> None: ...
+
+    def part_added(self, upload: Upload, part: Part) -> None: ...
+
+    def upload_ended(self, upload: Upload) -> None: ...
+
+
 @dataclass(eq=False)
 class Upload:
     upload_id: str
@@ -98,13 +128,18 @@ class Upload:
     # refused with 409 ConditionalRequestConflict.
     conflicted: bool = False
     completion: Completion | None = None
+    journal: UploadJournal | None = field(default=None, repr=False)
 
     def add_part(self, part: Part) -> None:
         """Store (or replace) a part; NoSuchUpload if the upload ended while it was received."""
         with self.lock:
             if self.state != ACTIVE:
                 raise no_such_upload(self.upload_id)
+            replaced = self.parts.get(part.number)  # held until the new part is recorded
             self.parts[part.number] = part
+            if self.journal is not None:
+                self.journal.part_added(self, part)
+        del replaced
 
     def sorted_parts(self) -> list[Part]:
         with self.lock:
@@ -114,16 +149,36 @@ class Upload:
 class Uploads:
     """One bucket's multipart uploads (``Bucket.uploads``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, journal: UploadJournal | None = None) -> None:
         self.lock = threading.Lock()
         self._by_id: dict[str, Upload] = {}
         self.order: SortedList = SortedList()  # (key, upload id): S3's listing order
         self._completed: OrderedDict[str, Completion] = OrderedDict()
+        self.journal = journal
 
     def add(self, upload: Upload) -> None:
+        if self.journal is not None:
+            upload.journal = self.journal
+            self.journal.upload_created(upload)  # recorded before anyone can add a part
+        self.restore(upload)
+
+    def restore(self, upload: Upload) -> None:
+        """Register an upload without recording it (read back from a data dir)."""
         with self.lock:
             self._by_id[upload.upload_id] = upload
             self.order.add((upload.key, upload.upload_id))
+
+    def restore_completion(self, upload_id: str, completion: Completion) -> None:
+        with self.lock:
+            self._completed[upload_id] = completion
+
+    def of_key(self, key: str) -> list[Upload]:
+        """The key's uploads in progress (or completing right now)."""
+        with self.lock:
+            return [self._by_id[upload_id] for _, upload_id in self._ids_of(key)]
+
+    def _ids_of(self, key: str) -> Iterator[tuple[str, str]]:
+        return self.order.irange((key, ""), (key + "\x00", ""), inclusive=(True, False))
 
     def get(self, upload_id: str, key: str) -> Upload:
         with self.lock:
@@ -146,7 +201,10 @@ class Uploads:
                 while len(self._completed) > KEEP_COMPLETED:
                     self._completed.popitem(last=False)
         with upload.lock:
-            upload.parts = {}
+            dropped, upload.parts = upload.parts, {}
+        if self.journal is not None:
+            self.journal.upload_ended(upload)
+        del dropped  # only now may the files of parts left out of the object go
 
     def abort(self, upload_id: str, key: str, initiated: dt.datetime | None) -> None:
         """AbortMultipartUpload: the upload and its parts are gone (their files once unread)."""
@@ -162,8 +220,11 @@ class Uploads:
                 if upload.state == COMPLETED:
                     return  # completing right now: the object wins
                 upload.state = ABORTED
-                upload.parts = {}
+                dropped, upload.parts = upload.parts, {}
             self._remove(upload)
+        if self.journal is not None:
+            self.journal.upload_ended(upload)
+        del dropped
 
     def _remove(self, upload: Upload) -> None:
         if self._by_id.get(upload.upload_id) is upload:
@@ -172,8 +233,7 @@ class Uploads:
 
     def key_deleted(self, key: str) -> None:
         with self.lock:
-            for _, upload_id in self.order.irange((key, ""), (key + "\x00", ""),
-                                                  inclusive=(True, False)):
+            for _, upload_id in self._ids_of(key):
                 self._by_id[upload_id].conflicted = True
 
     def lookup(self, upload_id: str) -> Upload:
@@ -190,8 +250,10 @@ def uploads_of(bucket: Bucket) -> Uploads:
     """The bucket's registry, created on first use."""
     registry = bucket.uploads
     if registry is None:
+        persistence = bucket.persistence
+        journal = persistence.upload_journal(bucket) if persistence is not None else None
         with bucket.lock:
             if bucket.uploads is None:
-                bucket.uploads = Uploads()
+                bucket.uploads = Uploads(journal)
             registry = bucket.uploads
     return cast(Uploads, registry)

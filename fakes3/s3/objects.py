@@ -12,7 +12,7 @@ from typing import Any
 from fakes3 import checksums
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import conditions, errors, ingest, names, ranges, tagging, versioning
+from fakes3.s3 import access, conditions, errors, ingest, names, ranges, tagging, versioning
 from fakes3.s3.blobs import Blob
 from fakes3.s3.model import MISSING, Backend, ObjectVersion, Owner
 
@@ -39,6 +39,7 @@ def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     storage_class = names.check_storage_class(params.get("StorageClass"))
     metadata = check_metadata(params.get("Metadata"))
     tags = tagging.from_header(params.get("Tagging"))
+    grants = access.object_acl(bucket, params, ctx)  # x-amz-acl / x-amz-grant-*
     check = conditions.write_check(params, key)
     got = ingest.receive(b.blobs, params, b.max_put_size)  # outside every lock
     version = ObjectVersion(
@@ -51,6 +52,7 @@ def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         checksum_value=got.checksum_value,
         storage_class=storage_class,
         tags=tags,
+        acl=grants,
         **content_headers(params),
     )
     stored = bucket.put(version, check)

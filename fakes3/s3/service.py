@@ -2,28 +2,37 @@
 
 Handlers take the dict ``boto3.client("s3").<operation>(**params)`` takes and return the dict
 boto3 would return; errors are ``fakes3.errors.S3Error``. Nothing here knows about HTTP.
+
+With ``data_dir`` the state survives restarts (persistence.py): the model writes each change to
+keys, uploads and the bucket registry itself; bucket settings are written here, after any
+operation that may change them (one that neither reads nor works on objects or uploads), so a
+setting added later (a new Put/DeleteBucket* or Put/Delete*Configuration) is kept with no change.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 from fakes3.context import RequestContext
 from fakes3.errors import not_implemented
 from fakes3.s3 import (
+    access,
     buckets,
     copy,
     listing,
     multipart,
     multipart_listing,
     objects,
+    post_upload,
     tagging,
     version_listing,
     versioning,
 )
 from fakes3.s3.blobs import BlobStore
 from fakes3.s3.model import Backend, FaultHook, Store
+from fakes3.s3.persistence import Persistence
 
 Operation = Callable[[Backend, dict[str, Any], RequestContext], dict[str, Any]]
 
@@ -57,7 +66,22 @@ _OPERATIONS: dict[str, Operation] = {
     "PutBucketTagging": tagging.put_bucket_tagging,
     "GetBucketTagging": tagging.get_bucket_tagging,
     "DeleteBucketTagging": tagging.delete_bucket_tagging,
+    "PostObject": post_upload.post_object,
+    "PutBucketAcl": access.put_bucket_acl,
+    "GetBucketAcl": access.get_bucket_acl,
+    "PutObjectAcl": access.put_object_acl,
+    "GetObjectAcl": access.get_object_acl,
+    "PutBucketPolicy": access.put_bucket_policy,
+    "GetBucketPolicy": access.get_bucket_policy,
+    "DeleteBucketPolicy": access.delete_bucket_policy,
+    "GetBucketPolicyStatus": access.get_bucket_policy_status,
 }
+
+
+def _may_change_settings(operation: str) -> bool:
+    if operation.startswith(("Get", "Head", "List")) or operation == "DeleteBucket":
+        return False
+    return not any(word in operation for word in ("Object", "Upload", "Part"))
 
 
 class S3Service:
@@ -73,10 +97,28 @@ class S3Service:
         blob_dir: str | None = None,
         max_put_size: int = 5 * 1024**3,
         min_part_size: int = 5 * 1024**2,
+        data_dir: str | os.PathLike[str] | None = None,
     ) -> None:
+        """``data_dir``: keep everything there across restarts (and read it back now); without
+        it, everything is in memory and bodies over ``spill_threshold`` in ``blob_dir`` (default:
+        a private temporary directory), removed by ``close``. Raises persistence.DataDirError if
+        the data dir cannot be used."""
+        if data_dir is not None and blob_dir is not None:
+            raise ValueError("give S3Service a data_dir or a blob_dir, not both")
         self.region = region
-        self.blobs = BlobStore(spill_threshold=spill_threshold, blob_dir=blob_dir)
+        self.persistence = Persistence(data_dir) if data_dir is not None else None
+        durable = self.persistence is not None
+        if self.persistence is not None:
+            blob_dir = self.persistence.blob_dir
+        self.blobs = BlobStore(spill_threshold=spill_threshold, blob_dir=blob_dir, durable=durable)
         self.store = Store()
+        if self.persistence is not None:
+            try:
+                self.persistence.load(self.store, self.blobs)
+            except BaseException:
+                self.close()
+                raise
+            self.store.persistence = self.persistence  # from now on, every change is written
         # min_part_size: every part of a multipart upload but the last (S3: 5 MiB); tests lower it.
         self._backend = Backend(self.store, self.blobs, max_put_size, min_part_size)
 
@@ -93,14 +135,26 @@ class S3Service:
         handler = _OPERATIONS.get(operation)
         if handler is None:
             raise not_implemented(operation)
-        return handler(self._backend, params, ctx)
+        result = handler(self._backend, params, ctx)
+        if self.persistence is not None and _may_change_settings(operation):
+            self.persistence.bucket_settings(self.store, params.get("Bucket"))
+        return result
 
     def reset(self) -> None:
-        """Forget every bucket, object and multipart upload and remove every blob file."""
+        """Forget every bucket, object and multipart upload and remove every blob file (with a
+        data dir: empty it)."""
+        forgotten = self.store.all()  # their files outlive their records
         self.store.clear()
+        if self.persistence is not None:
+            self.persistence.reset()
+        del forgotten
         self.blobs.reset()
 
     def close(self) -> None:
-        """Reset, then remove the private blob directory."""
+        """Without a data dir: reset, then remove the private blob directory. With one: keep
+        everything in it for the next start, and let go of it."""
+        if self.persistence is not None:
+            self.blobs.close()  # first: no file goes as the model lets go of its blobs
+            self.persistence.close()
         self.store.clear()
         self.blobs.close()

@@ -1,0 +1,299 @@
+"""Who may do what: bucket owners, public access through ACLs and bucket policies, other accounts.
+
+``AccessControl.may_proceed`` is the decision the protocol layer asks for every S3 request in
+``strict`` mode (see ``fakes3.auth.anonymous``), before the operation runs:
+
+* The bucket's owner (the account that created it) may do anything, unless the bucket policy has
+  a Deny that names it (a Deny to ``"*"`` locks the owner out too, as on AWS; the owner can always
+  read, replace and delete the policy itself).
+* Anyone else, signed by another account or unsigned ("anonymous"), needs a grant: a bucket policy
+  Allow for the operation's action on the bucket's or the object's ARN that no Deny overrides, or an
+  ACL grant (AllUsers for anyone, AuthenticatedUsers for any signed account, a canonical user ID
+  for one account). Bucket ACL READ lets them list; WRITE lets them put and delete objects; the
+  object's own ACL READ lets them read it (a ``public-read`` bucket lists its keys but does not
+  publish its objects, as on AWS: give the objects ``public-read`` or allow ``s3:GetObject``).
+* A missing bucket is answered 404 NoSuchBucket to anyone, as S3 does. A missing key is 404 only
+  to a caller who may list the bucket; to anyone else it is 403, so that keys do not leak.
+* CreateBucket and ListBuckets need a signature; CopyObject and UploadPartCopy also need read
+  access to their source.
+
+``open`` mode checks nothing (FakeAWS builds no AccessControl then).
+
+The operations here: Put/GetBucketAcl, Put/GetObjectAcl, Put/Get/DeleteBucketPolicy and
+GetBucketPolicyStatus.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+from fakes3.auth.anonymous import ANONYMOUS
+from fakes3.context import RequestContext
+from fakes3.errors import S3Error
+from fakes3.s3 import acl, bucket_policy, names, versioning
+from fakes3.s3.acl import READ, READ_ACP, WRITE, WRITE_ACP
+from fakes3.s3.model import Backend, Bucket, ObjectVersion, Owner, Store
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Need:
+    """What an operation needs from a caller who does not own the bucket."""
+
+    action: str
+    on_object: bool  # the object's ARN (else the bucket's)
+    acl: str | None = None  # the ACL permission that grants it too
+    object_acl: bool = False  # held on the object's ACL (else the bucket's)
+    versioned: str | None = None  # the action when the request names a version
+
+
+_GET = Need("s3:GetObject", True, READ, True, "s3:GetObjectVersion")
+_PUT = Need("s3:PutObject", True, WRITE)
+_LIST = Need("s3:ListBucket", False, READ)
+NEEDS: dict[str, Need] = {
+    "GetObject": _GET,
+    "HeadObject": _GET,
+    "PutObject": _PUT,
+    "PostObject": _PUT,
+    "CopyObject": _PUT,
+    "CreateMultipartUpload": _PUT,
+    "UploadPart": _PUT,
+    "UploadPartCopy": _PUT,
+    "CompleteMultipartUpload": _PUT,
+    "AbortMultipartUpload": Need("s3:AbortMultipartUpload", True, WRITE),
+    "ListParts": Need("s3:ListMultipartUploadParts", True, READ),
+    "DeleteObject": Need("s3:DeleteObject", True, WRITE, versioned="s3:DeleteObjectVersion"),
+    "DeleteObjects": Need("s3:DeleteObject", True, WRITE),
+    "GetObjectAcl": Need("s3:GetObjectAcl", True, READ_ACP, True, "s3:GetObjectVersionAcl"),
+    "PutObjectAcl": Need("s3:PutObjectAcl", True, WRITE_ACP, True, "s3:PutObjectVersionAcl"),
+    "GetObjectTagging": Need("s3:GetObjectTagging", True, versioned="s3:GetObjectVersionTagging"),
+    "PutObjectTagging": Need("s3:PutObjectTagging", True, versioned="s3:PutObjectVersionTagging"),
+    "DeleteObjectTagging": Need("s3:DeleteObjectTagging", True,
+                                versioned="s3:DeleteObjectVersionTagging"),
+    "ListObjects": _LIST,
+    "ListObjectsV2": _LIST,
+    "HeadBucket": _LIST,
+    "ListObjectVersions": Need("s3:ListBucketVersions", False, READ),
+    "ListMultipartUploads": Need("s3:ListBucketMultipartUploads", False, READ),
+    "GetBucketLocation": Need("s3:GetBucketLocation", False),
+    "GetBucketAcl": Need("s3:GetBucketAcl", False, READ_ACP),
+    "PutBucketAcl": Need("s3:PutBucketAcl", False, WRITE_ACP),
+    "GetBucketVersioning": Need("s3:GetBucketVersioning", False),
+    "PutBucketVersioning": Need("s3:PutBucketVersioning", False),
+    "GetBucketTagging": Need("s3:GetBucketTagging", False),
+    "PutBucketTagging": Need("s3:PutBucketTagging", False),
+    "DeleteBucketTagging": Need("s3:PutBucketTagging", False),
+    "DeleteBucket": Need("s3:DeleteBucket", False),
+}
+# Only the owner, always (AWS lets the bucket owner's root user manage the policy even when it
+# denies everything else).
+OWNER_ONLY = frozenset({"PutBucketPolicy", "GetBucketPolicy", "DeleteBucketPolicy",
+                        "GetBucketPolicyStatus"})
+SIGNED_ONLY = frozenset({"CreateBucket", "ListBuckets", "ListDirectoryBuckets"})
+
+
+class HasStore(Protocol):
+    store: Store
+
+
+class AccessControl:
+    """The access decision for one S3 service (``fakes3.auth.anonymous.AccessPolicy``)."""
+
+    def __init__(self, service: HasStore) -> None:
+        self._service = service  # read .store on every call: the store may be replaced (persistence)
+
+    def may_proceed(self, account_id: str, operation: str, bucket: str | None, key: str | None, *,
+                    version_id: str | None = None, copy_source: str | None = None) -> bool:
+        if bucket is None or operation in SIGNED_ONLY:
+            return account_id != ANONYMOUS
+        store = self._service.store
+        with store.lock:
+            found = store.buckets.get(bucket)
+        if found is None:
+            return True  # the operation answers 404 NoSuchBucket, to anyone
+        if not self._allowed(found, account_id, operation, key, version_id):
+            return False
+        if copy_source is not None:
+            source = _parse_copy_source(copy_source)
+            if source is not None:
+                return self.may_proceed(account_id, "GetObject", source[0], source[1],
+                                        version_id=source[2])
+        return True
+
+    def _allowed(self, bucket: Bucket, account_id: str, operation: str, key: str | None,
+                 version_id: str | None) -> bool:
+        owner = account_id == bucket.account_id
+        if owner and operation in OWNER_ONLY:
+            return True
+        need = NEEDS.get(operation)
+        policy = bucket_policy.compiled(bucket.policy, bucket.name) if bucket.policy else None
+        caller = None if account_id == ANONYMOUS else account_id
+        if need is None:
+            return owner
+        action = need.versioned if version_id is not None and need.versioned else need.action
+        if policy is None:
+            verdict = None
+        elif need.on_object and key is None:  # DeleteObjects: every key at once
+            verdict = policy.decide_every_key(caller, action, bucket.name)
+        else:
+            verdict = policy.decide(caller, action, _arn(bucket.name, key if need.on_object else None))
+        if verdict == "Deny":
+            return False
+        if owner or verdict == "Allow":
+            return not (need.acl == READ and need.object_acl and self._hidden_missing_key(
+                bucket, policy, caller, key, version_id))
+        if need.acl is None:
+            return False
+        caller_id = None if caller is None else Owner.for_account(caller).id
+        if not need.object_acl:
+            return acl.permits(bucket.acl, bucket.owner.id, caller_id, need.acl)
+        version = _version(bucket, key, version_id)
+        if version is None:  # no object to hold an ACL: 404 to those who may list, else 403
+            return self._may_list(bucket, policy, caller)
+        return acl.permits(version.acl, version.owner.id, caller_id, need.acl)
+
+    def _hidden_missing_key(self, bucket: Bucket, policy: bucket_policy.Policy | None,
+                            caller: str | None, key: str | None, version_id: str | None) -> bool:
+        """A read allowed by policy of a key that does not exist: S3 answers 403 unless the caller
+        may also list the bucket (the owner always may)."""
+        if caller == bucket.account_id or key is None:
+            return False
+        return _version(bucket, key, version_id) is None and not self._may_list(bucket, policy, caller)
+
+    @staticmethod
+    def _may_list(bucket: Bucket, policy: bucket_policy.Policy | None, caller: str | None) -> bool:
+        verdict = policy.decide(caller, "s3:ListBucket", _arn(bucket.name, None)) if policy else None
+        if verdict is not None:
+            return verdict == "Allow"
+        caller_id = None if caller is None else Owner.for_account(caller).id
+        return acl.permits(bucket.acl, bucket.owner.id, caller_id, READ)
+
+
+def _arn(bucket: str, key: str | None) -> str:
+    return f"{bucket_policy.ARN_PREFIX}{bucket}" + ("" if key is None else f"/{key}")
+
+
+def _version(bucket: Bucket, key: str | None, version_id: str | None) -> ObjectVersion | None:
+    if key is None:
+        return None
+    if version_id is None:
+        return bucket.get(key)
+    return next((v for v in bucket.history(key) if v.version_id == version_id and not v.delete_marker),
+                None)
+
+
+def _parse_copy_source(header: str) -> tuple[str, str, str | None] | None:
+    path, _, query = header.partition("?")
+    bucket, _, key = unquote(path).lstrip("/").partition("/")
+    if not bucket or not key:
+        return None  # the operation reports the malformed header
+    version = query[len("versionId="):] if query.startswith("versionId=") else None
+    return bucket, key, version
+
+
+# -- object ACLs on writes ------------------------------------------------------------------------
+
+
+def object_acl(bucket: Bucket, params: Params, ctx: RequestContext) -> acl.Acl:
+    """The ACL a new object gets from its PutObject (x-amz-acl, x-amz-grant-*): () when none."""
+    given = acl.from_request(params, Owner.for_account(ctx.account_id).id, for_bucket=False,
+                             bucket_owner_id=bucket.owner.id)
+    return given if given is not None else ()
+
+
+# -- bucket ACLs ----------------------------------------------------------------------------------
+
+
+def bucket_acl(params: Params, owner: Owner) -> acl.Acl:
+    """The ACL a CreateBucket asks for: () (private) when none."""
+    given = acl.from_request(params, owner.id, for_bucket=True)
+    return given if given is not None else ()
+
+
+def put_bucket_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    bucket = b.store.bucket(params["Bucket"])
+    grants = acl.required(params, bucket.owner.id, for_bucket=True)
+    with bucket.lock:
+        bucket.acl = grants
+    return {}
+
+
+def get_bucket_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    bucket = b.store.bucket(params["Bucket"])
+    with bucket.lock:
+        grants = bucket.acl
+    return acl.document(grants, bucket.owner)
+
+
+def put_object_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    key = params["Key"]
+    names.check_key(key)
+    bucket = b.store.bucket(params["Bucket"])
+    version_id = params.get("VersionId")
+    versioning.check_version_id(bucket, version_id)
+
+    def change(version: ObjectVersion) -> ObjectVersion:
+        grants = acl.required(params, version.owner.id, for_bucket=False, bucket_owner_id=bucket.owner.id)
+        return dataclasses.replace(version, acl=grants)
+
+    updated = bucket.update_version(key, versioning.picker(key, version_id, versioning.SUB_PUT), change)
+    return versioning.add_version_id({}, bucket, updated)
+
+
+def get_object_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    key = params["Key"]
+    names.check_key(key)
+    bucket = b.store.bucket(params["Bucket"])
+    version = versioning.lookup(bucket, key, params.get("VersionId"), versioning.SUB_GET)
+    return acl.document(version.acl, version.owner)
+
+
+# -- bucket policies ------------------------------------------------------------------------------
+
+
+def _no_policy(bucket: str) -> S3Error:
+    return S3Error("NoSuchBucketPolicy", "The bucket policy does not exist", 404,
+                   fields={"BucketName": bucket})
+
+
+def put_bucket_policy(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    bucket = b.store.bucket(params["Bucket"])
+    text = params.get("Policy")
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if not text:
+        raise bucket_policy.malformed("Missing required field Statement")
+    bucket_policy.compiled(text, bucket.name)  # validates; raises MalformedPolicy
+    with bucket.lock:
+        bucket.policy = text
+    return {}
+
+
+def get_bucket_policy(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    bucket = b.store.bucket(params["Bucket"])
+    with bucket.lock:
+        text = bucket.policy
+    if text is None:
+        raise _no_policy(bucket.name)
+    return {"Policy": text}
+
+
+def delete_bucket_policy(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    bucket = b.store.bucket(params["Bucket"])
+    with bucket.lock:
+        bucket.policy = None
+    return {}
+
+
+def get_bucket_policy_status(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    bucket = b.store.bucket(params["Bucket"])
+    with bucket.lock:
+        text = bucket.policy
+    if text is None:
+        raise _no_policy(bucket.name)
+    return {"PolicyStatus": {"IsPublic": bucket_policy.compiled(text, bucket.name).is_public}}
+
