@@ -27,8 +27,15 @@ from fakes3.auth import (
 from fakes3.control import ControlPlane
 from fakes3.dynamodb.service import DynamoDBService
 from fakes3.faults import FaultController, Journal
+from fakes3.faults.dynamodb_effects import DynamoDBEffects
 from fakes3.faults.s3_effects import S3Effects
-from fakes3.faults.wiring import describe_s3_call, endpoint_faults, s3_error
+from fakes3.faults.wiring import (
+    describe_dynamodb_call,
+    describe_s3_call,
+    dynamodb_error,
+    endpoint_faults,
+    s3_error,
+)
 from fakes3.gateway import Gateway
 from fakes3.http_server import HttpServer
 from fakes3.imds import (
@@ -114,12 +121,16 @@ class FakeAWS:
                                                s3_protocol.success_status)
         self.s3.fault_hook = lambda operation, bucket, key, key_lock: self.faults.between(key_lock)
         self.faults.effects["s3"] = S3Effects(self.s3)
+        dynamodb_handler = self.faults.seam("dynamodb", self.dynamodb.handle, describe_dynamodb_call,
+                                            dynamodb_error, lambda operation, result: 200)
+        self.dynamodb.db.fault_hook = lambda operation, table, key: self.faults.between()
+        self.faults.effects["dynamodb"] = DynamoDBEffects(self.dynamodb)
         self.app = Gateway(
             s3_protocol,
             ControlPlane(["s3", "dynamodb"], self.reset, __version__, self.faults, control_token),
             region,
             self.verifier,
-            json_services=[JsonService("dynamodb", self.dynamodb.handle, self.dynamodb.operations)],
+            json_services=[JsonService("dynamodb", dynamodb_handler, self.dynamodb.operations)],
         )
         self.http = HttpServer(self.app, host=host, port=port, threads=threads)
         vendor = vendor_from_store(self.credential_store, DEFAULT_ACCOUNT_ID, imds_credential_lifetime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -60,3 +61,22 @@ def _expire_vended(service: Any, store: Any) -> None:
         if vended is not None:
             store.expire(vended.credential.access_key)
             cache.rotate()
+
+
+def describe_dynamodb_call(operation: str, params: dict[str, Any]) -> Call:
+    key = params.get("Key")
+    return Call("dynamodb", operation, table=params.get("TableName") or None,
+                key=json.dumps(key, sort_keys=True, default=str) if key else None)
+
+
+# DynamoDB's name and namespace for the errors a fault rule is likely to ask for.
+_DYNAMODB_NAMESPACES = {"ThrottlingException": "com.amazon.coral.availability",
+                        "ServiceUnavailable": "com.amazon.coral.availability"}
+
+
+def dynamodb_error(code: str, message: str, status: int) -> AWSError:
+    from fakes3.dynamodb.errors import DYNAMODB, DynamoDBError
+
+    if code == "InternalError":  # S3's name for it; DynamoDB says InternalServerError
+        code = "InternalServerError"
+    return DynamoDBError(code, message, status, namespace=_DYNAMODB_NAMESPACES.get(code, DYNAMODB))
