@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fakes3.auth import CredentialStore, Verifier
@@ -28,15 +29,11 @@ log = logging.getLogger("fakes3")
 
 StartResponse = Callable[..., Any]
 
-_REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 304: "Not Modified",
-            400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-            409: "Conflict", 411: "Length Required", 412: "Precondition Failed",
-            416: "Requested Range Not Satisfiable", 500: "Internal Server Error",
-            501: "Not Implemented", 503: "Service Unavailable"}
-
-
 def status_line(code: int) -> str:
-    return f"{code} {_REASONS.get(code, 'Unknown')}"
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"{code} Unknown"
 
 
 def new_request_ids() -> tuple[str, str]:

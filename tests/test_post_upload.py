@@ -364,6 +364,8 @@ def test_no_file_not_multipart_and_malformed_bodies(fakes3, s3_client, bucket):
     truncated = b"--b\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk"
     reply = send(form["url"], truncated, "multipart/form-data; boundary=b")
     assert (reply.status, reply.error()["Code"]) == (400, "MalformedPOSTRequest")
+    endless = send(form["url"], b"x" * (1 << 20), "multipart/form-data; boundary=never")
+    assert (endless.status, endless.error()["Code"]) == (400, "MalformedPOSTRequest")
     big = {"key": "k", "x-ignore-padding": "p" * 30_000}
     body, content_type = encode(big)
     assert send(form["url"], body, content_type).error()["Code"] == "MaxPostPreDataLengthExceededError"

@@ -193,6 +193,12 @@ def test_put_bucket_acl_with_a_canned_acl_a_document_or_grant_headers(fakes3, s3
     assert denied(anon.list_objects_v2, Bucket="acl-bkt")  # WRITE, not READ
 
 
+def test_recreating_a_us_east_1_bucket_resets_its_acl(fakes3, s3_client):
+    s3_client.create_bucket(Bucket="acl-bkt", ACL="public-read")
+    s3_client.create_bucket(Bucket="acl-bkt")  # 200 in us-east-1, for legacy compatibility
+    assert [g["Permission"] for g in s3_client.get_bucket_acl(Bucket="acl-bkt")["Grants"]] == ["FULL_CONTROL"]
+
+
 def test_put_bucket_acl_refuses_ambiguous_or_missing_acls(fakes3, s3_client):
     s3_client.create_bucket(Bucket="acl-bkt")
     assert error_of(s3_client.put_bucket_acl, Bucket="acl-bkt")[:2] == ("MissingSecurityHeader", 400)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-ANONYMOUS = "anonymous"  # the account of an unsigned request (fakes3.auth.verifier.ANONYMOUS)
+from fakes3.auth.verifier import ANONYMOUS
+
+__all__ = ["ANONYMOUS", "AccessPolicy", "anonymous_may_proceed"]
 
 
 class AccessPolicy(Protocol):

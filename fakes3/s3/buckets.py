@@ -55,6 +55,8 @@ def create_bucket(b: Backend, params: Params, ctx: RequestContext) -> Params:
                 409,
                 fields={"BucketName": name},
             )
+        with existing.lock:  # ... and resets the bucket's ACL (CreateBucket, API reference)
+            existing.acl = grants
     return {"Location": f"/{name}"}
 
 

@@ -48,6 +48,7 @@ from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as SafeET
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Event, Field, File, MultipartDecoder, NeedData
 
@@ -63,6 +64,7 @@ from fakes3.s3 import errors, objects
 
 CHUNK = 64 * 1024
 MAX_PRE_FILE_BYTES = 20 * 1024
+MAX_BUFFERED = 4 * CHUNK
 STATUSES = (200, 201, 204)
 _ENCLOSURE = "Bucket POST must be of the enclosure-type-multipart/form-data"  # sic: S3's text
 
@@ -125,7 +127,8 @@ class _Form:
 
     def __init__(self, body: RequestBody, boundary: bytes) -> None:
         self._body = body
-        self._decoder = MultipartDecoder(boundary)
+        # The decoder holds what it has not yet handed out: one chunk and a part's headers.
+        self._decoder = MultipartDecoder(boundary, max_form_memory_size=MAX_BUFFERED)
         self._ended = False
 
     def next_event(self) -> Event:
@@ -140,8 +143,11 @@ class _Form:
             if not chunk:
                 self._ended = True
                 self._decoder.receive_data(None)
-            else:
+                continue
+            try:
                 self._decoder.receive_data(chunk)
+            except RequestEntityTooLarge:  # no boundary or no end of a part's headers in sight
+                raise _malformed() from None
 
     def fields(self) -> tuple[dict[str, str], str]:
         """The fields before the file part (names lower-cased) and the file's name."""
