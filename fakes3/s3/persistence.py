@@ -31,10 +31,11 @@ never shows both the object and the upload still in progress.
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import itertools
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import weakref
@@ -42,8 +43,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock; one server per data dir is then up to the user
+    fcntl = None  # type: ignore[assignment]
+
 from fakes3.s3 import persistence_codec as codec
-from fakes3.s3.blobs import BlobStore
+from fakes3.s3.blobs import TEMP_PREFIX, BlobStore
 from fakes3.s3.model import Bucket, Change, Store
 from fakes3.s3.multipart_state import ACTIVE, COMPLETED, Part, Upload, Uploads
 from fakes3.s3.persistence_codec import DataDirError
@@ -73,6 +79,7 @@ CREATE TABLE IF NOT EXISTS completions (
     record TEXT NOT NULL, UNIQUE (bucket, upload_id));
 """
 
+
 @dataclass
 class _BucketState:
     id: int
@@ -100,14 +107,15 @@ class Persistence:
         except OSError as exc:
             raise DataDirError(f"cannot use {data_dir}: {exc.strerror or exc}") from None
         try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fcntl is not None:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self._lock_file.close()
             raise DataDirError(f"{data_dir} is in use by another fakes3 server: stop it, or give "
                                "each server its own data dir") from None
         self._lock = threading.Lock()  # the connection; innermost: no model lock is taken under it
         self._buckets: weakref.WeakKeyDictionary[Bucket, _BucketState] = weakref.WeakKeyDictionary()
-        self._generation = 0
+        self._generations = itertools.count(1)  # next() is atomic: buckets snapshot concurrently
         try:
             self._db: sqlite3.Connection | None = self._connect()
         except (sqlite3.Error, DataDirError) as exc:
@@ -182,13 +190,13 @@ class Persistence:
     def bucket_settings(self, store: Store, name: str | None) -> None:
         """Write the bucket's settings if they changed (after any operation that may change
         them: S3Service.handle calls this)."""
-        bucket = store.buckets.get(name) if name else None
+        with store.lock:
+            bucket = store.buckets.get(name) if name else None
         if bucket is None:
             return
-        with bucket.lock:
+        with bucket.lock:  # so snapshots of one bucket are numbered in the order they were taken
             settings = _dumps(codec.bucket_settings(bucket))
-            self._generation += 1
-            generation = self._generation
+            generation = next(self._generations)
 
         def build() -> list[Statement]:
             state = self._buckets.get(bucket)
@@ -265,6 +273,32 @@ class Persistence:
 
         self._commit(build)
 
+    def backup(self, dest: str | os.PathLike[str]) -> None:
+        """Copy the data dir to ``dest`` (a new directory), consistently, while it serves: the
+        metadata with SQLite's backup API, each body by a hard link (a copy across file systems).
+        Both happen under the metadata lock: no change commits meanwhile, and a body file is only
+        unlinked after a commit stops naming it, so every file the copied records name is there."""
+        blob_dir = os.path.join(os.path.abspath(os.fspath(dest)), "s3", "blobs")
+        os.makedirs(blob_dir)
+        with self._lock:
+            if self._db is None:
+                raise DataDirError("the data dir is closed")
+            copy = sqlite3.connect(os.path.join(os.path.dirname(blob_dir), "metadata.sqlite3"))
+            try:
+                self._db.backup(copy)
+            finally:
+                copy.close()
+            for name in os.listdir(self.blob_dir):
+                if name.startswith(TEMP_PREFIX):
+                    continue
+                source, target = os.path.join(self.blob_dir, name), os.path.join(blob_dir, name)
+                try:
+                    os.link(source, target)
+                except FileNotFoundError:
+                    continue  # its last holder just let go: no committed record names it
+                except OSError:
+                    shutil.copyfile(source, target)
+
     def close(self) -> None:
         with self._lock:
             db, self._db = self._db, None
@@ -277,7 +311,8 @@ class Persistence:
     def _unlock(self) -> None:
         lock_file, self._lock_file = self._lock_file, None
         if lock_file is not None:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+            if fcntl is not None:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
             lock_file.close()
 
     # -- start-up -----------------------------------------------------------------------------

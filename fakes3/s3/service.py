@@ -143,10 +143,11 @@ class S3Service:
     def reset(self) -> None:
         """Forget every bucket, object and multipart upload and remove every blob file (with a
         data dir: empty it)."""
-        forgotten = self.store.all()  # their files outlive their records
-        self.store.clear()
-        if self.persistence is not None:
-            self.persistence.reset()
+        with self.store.registry:  # no bucket is created or deleted meanwhile
+            forgotten = self.store.all()  # their files outlive their records
+            self.store.clear()
+            if self.persistence is not None:
+                self.persistence.reset()
         del forgotten
         self.blobs.reset()
 
