@@ -29,5 +29,17 @@ serve: $(STAMP)
 bench-memory: $(STAMP)
 	$(BIN)/python -m benchmarks.memory
 
+# fakes3 side by side with moto and the floor: throughput, server CPU, start-up, memory (under 10
+# minutes; see benchmarks/README.md). Writes benchmarks/results/bench.{json,md,png}.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+.PHONY: bench
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -72,6 +72,8 @@ def proc_status(pid: int) -> dict[str, int]:
 class Server:
     """``fakes3 serve`` on 127.0.0.1 and a free port, with TMPDIR pointing at ``tmp_dir``."""
 
+    name = "fakes3 server"
+
     def __init__(self, tmp_dir: Path, log_path: Path) -> None:
         self.tmp_dir = tmp_dir
         self.log_path = log_path
@@ -143,6 +145,48 @@ class Server:
         if proc.stdout is not None:
             proc.stdout.close()
         return {"stopped": True, "exit_code": code, "exited_on_sigterm": clean}
+
+
+class MotoServer(Server):
+    """moto's standalone server (``moto_server``), for comparison: same phases, same meters.
+
+    It prints nothing machine-readable when ready, so it gets a free port chosen beforehand and is
+    polled until it answers. The claims are fakes3's; for moto the figures are what matter."""
+
+    name = "moto_server"
+
+    @staticmethod
+    def _command() -> list[str]:
+        script = shutil.which("moto_server", path=str(Path(sys.executable).parent))
+        return [script] if script else [sys.executable, "-m", "moto.server"]
+
+    def start(self, timeout: float = 30.0) -> None:
+        import socket
+        import urllib.request
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        env = dict(os.environ, TMPDIR=str(self.tmp_dir))
+        self.command = [*self._command(), "-H", "127.0.0.1", "-p", str(port)]
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(self.command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                         env=env)
+        self.endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"moto_server exited at start (code {self.proc.returncode}): "
+                                 f"{self.log_path.read_text(errors='replace').strip()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/reset", data=b"", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise BenchError(f"moto_server did not answer within {timeout:.0f} s; see {self.log_path}")
+
+
+SERVERS: dict[str, type[Server]] = {"fakes3": Server, "moto": MotoServer}
 
 
 class PeakMeter:
@@ -437,7 +481,8 @@ def benchmark(args: argparse.Namespace, server: Server) -> dict[str, Any]:
 
 def print_table(result: dict[str, Any]) -> None:
     print()
-    print(f"fakes3 server memory — baseline RSS {result['baseline']['rss_mib']} MiB; "
+    name = result.get("server", {}).get("name", "fakes3 server")
+    print(f"{name} memory — baseline RSS {result['baseline']['rss_mib']} MiB; "
           f"peak = {result['peak_method']}")
     header = f"{'phase':<42} {'MiB':>6} {'s':>7} {'MiB/s':>7} {'peak RSS':>9} {'RSS after':>10} {'growth':>7}"
     print(header)
@@ -517,6 +562,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=10,
                         help="upload_fileobj threads [10, boto3's]")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON results [{RESULTS}]")
+    parser.add_argument("--server", choices=sorted(SERVERS), default="fakes3",
+                        help="fakes3 serve, or moto_server for comparison [fakes3]")
     return parser.parse_args(argv)
 
 
@@ -535,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     work = Path(tempfile.mkdtemp(prefix="fakes3-bench-memory-"))
-    server = Server(work / "tmp", work / "server.log")
+    server = SERVERS[args.server](work / "tmp", work / "server.log")
     server.tmp_dir.mkdir()
     report: dict[str, Any] = {
         "benchmark": "memory",
@@ -551,9 +598,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with watchdog:
             server.start()
-            report["server"] = {"command": " ".join(server.command), "pid": server.pid,
+            report["server"] = {"name": server.name, "command": " ".join(server.command), "pid": server.pid,
                                 "endpoint": server.endpoint}
-            print(f"fakes3 server pid {server.pid} at {server.endpoint}", flush=True)
+            print(f"{server.name} pid {server.pid} at {server.endpoint}", flush=True)
             report.update(benchmark(args, server))
     except BenchError as exc:
         error = str(exc)
