@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -55,7 +57,7 @@ RESPONSE_ROOTS = {
 }
 
 
-def verify_payload_integrity(headers: Mapping[str, str], data: bytes, modeled: set[str]) -> None:
+def verify_payload_integrity(headers: Mapping[str, str], data: bytes, modeled: Collection[str]) -> None:
     """Content-MD5 and x-amz-checksum-* headers against a document body read whole.
 
     A checksum header that is an input member of the operation describes something else
@@ -85,6 +87,44 @@ def malformed_xml(detail: str = "") -> S3Error:
 # Requests
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Where each input member of an operation travels, worked out once per operation."""
+
+    uri: tuple[tuple[str, str], ...]
+    query: tuple[tuple[str, Shape, str], ...]
+    headers: dict[str, tuple[str, Shape, str]]  # lower-case header name -> (member, shape, wire)
+    prefixed: tuple[tuple[str, str], ...]  # (member, lower-case prefix) of "headers" maps
+    payload: tuple[str, Shape] | None
+
+
+@functools.cache
+def _plan(op: OperationModel) -> _Plan | None:
+    shape = op.input_shape
+    if shape is None:
+        return None
+    uri: list[tuple[str, str]] = []
+    query: list[tuple[str, Shape, str]] = []
+    prefixed: list[tuple[str, str]] = []
+    headers: dict[str, tuple[str, Shape, str]] = {}
+    payload_name = shape.serialization.get("payload")
+    payload = None
+    for name, member in shape.members.items():
+        where = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        if where == "uri":
+            uri.append((name, wire))
+        elif where == "querystring":
+            query.append((name, member, wire))
+        elif where == "header":
+            headers[wire.lower()] = (name, member, wire)
+        elif where == "headers":
+            prefixed.append((name, wire.lower()))
+        elif name == payload_name:
+            payload = (name, member)
+    return _Plan(tuple(uri), tuple(query), headers, tuple(prefixed), payload)
+
+
 def parse_request(
     op: OperationModel,
     uri_params: Mapping[str, str],
@@ -92,45 +132,38 @@ def parse_request(
     headers: Mapping[str, str],
     body: RequestBody,
 ) -> dict[str, Any]:
-    shape = op.input_shape
+    plan = _plan(op)
     params: dict[str, Any] = {}
-    if shape is None:
+    if plan is None:
         return params
-    payload_name = shape.serialization.get("payload")
-    for name, member in shape.members.items():
-        where = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
-        if where == "uri":
-            if wire in uri_params:
-                params[name] = uri_params[wire]
-        elif where == "querystring":
-            if member.type_name == "map":
-                params[name] = dict(query)
-            elif wire in query:
-                params[name] = from_text(member, query[wire], wire)
-        elif where == "header":
-            value = headers.get(wire)
-            if value is not None:
-                params[name] = from_text(member, value, wire)
-        elif where == "headers":
-            prefix = wire.lower()
-            found = {k.lower()[len(prefix):]: v for k, v in headers.items() if k.lower().startswith(prefix)}
-            if found:
-                params[name] = found
-        elif name == payload_name:
-            value = _parse_payload(member, name, body, headers, _header_names(shape))
-            if value is not None:
-                params[name] = value
+    for name, wire in plan.uri:
+        if wire in uri_params:
+            params[name] = uri_params[wire]
+    for name, member, wire in plan.query:
+        if member.type_name == "map":
+            params[name] = dict(query)
+        elif wire in query:
+            params[name] = from_text(member, query[wire], wire)
+    # A request carries a dozen headers, an operation models up to fifty: walk the request's.
+    for header, value in headers.items():
+        lower = header.lower()
+        hit = plan.headers.get(lower)
+        if hit is not None:
+            params[hit[0]] = from_text(hit[1], value, hit[2])
+            continue
+        for name, prefix in plan.prefixed:
+            if lower.startswith(prefix):
+                params.setdefault(name, {})[lower[len(prefix):]] = value
+    if plan.payload is not None:
+        name, member = plan.payload
+        value = _parse_payload(member, name, body, headers, plan.headers.keys())
+        if value is not None:
+            params[name] = value
     return params
 
 
-def _header_names(shape: StructureShape) -> set[str]:
-    return {m.serialization["name"].lower() for m in shape.members.values()
-            if m.serialization.get("location") == "header"}
-
-
 def _parse_payload(
-    member: Shape, name: str, body: RequestBody, headers: Mapping[str, str], modeled: set[str]
+    member: Shape, name: str, body: RequestBody, headers: Mapping[str, str], modeled: Collection[str]
 ) -> Any:
     if member.type_name == "blob" and member.serialization.get("streaming"):
         return body

@@ -8,6 +8,7 @@ such as ``x-amz-copy-source``). The most specific match wins.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class Route:
         )
 
 
+@functools.cache  # once per process: the model is shared, and the table is only read
 def build_routes(model: ServiceModel) -> dict[tuple[str, str], list[Route]]:
     table: dict[tuple[str, str], list[Route]] = {}
     for name in model.operation_names:
