@@ -29,6 +29,7 @@ log = logging.getLogger("fakes3")
 
 StartResponse = Callable[..., Any]
 
+
 def status_line(code: int) -> str:
     try:
         return f"{code} {HTTPStatus(code).phrase}"

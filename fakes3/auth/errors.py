@@ -183,7 +183,7 @@ _INVALID_SIGNATURE = ("The request signature we calculated does not match the si
                       "provided. Check your AWS Secret Access Key and signing method. Consult the "
                       "service documentation for details.")
 
-# reason -> (error code, HTTP status, message). Not used by S3; DynamoDB will answer these.
+# reason -> (error code, HTTP status, message). Not used by S3; JSON services (DynamoDB) answer these.
 JSON_SERVICE_ERRORS: dict[str, tuple[str, int, str]] = {
     "unknown_key": ("UnrecognizedClientException", 400,
                     "The security token included in the request is invalid."),

@@ -68,6 +68,11 @@ class Principal:
     def anonymous(self) -> bool:
         return self.account_id == ANONYMOUS
 
+    @classmethod
+    def of(cls, credential: Credential) -> Principal:
+        """Who a verified credential acts as."""
+        return cls(credential.account_id, credential.access_key, credential)
+
 
 ANONYMOUS_PRINCIPAL = Principal(ANONYMOUS)
 
@@ -142,15 +147,7 @@ class Verifier:
         self._check_time(claim)
         if not claim.presigned and service == "s3":
             _check_all_amz_headers_signed(headers, claim.signed_headers)
-        sent_hash = headers.get("x-amz-content-sha256")
-        if sent_hash is None:
-            if claim.presigned:
-                sent_hash = UNSIGNED_PAYLOAD
-            elif service == "s3" or payload_hash is None:
-                raise errors.missing_content_sha256()
-            else:
-                sent_hash = payload_hash
-        _check_payload_value(sent_hash)
+        sent_hash = _signed_payload_hash(headers, claim, service, payload_hash)
         key = signing_key(credential.secret_key, claim.scope.date, claim.scope.region,
                           claim.scope.service)
         path = canonical_path(raw_path) if service == "s3" else raw_path
@@ -162,7 +159,7 @@ class Verifier:
         if not same_signature(sign(key, string_to_sign), claim.signature):
             raise errors.signature_mismatch(claim.scope.access_key, string_to_sign,
                                             claim.signature, canonical)
-        principal = Principal(credential.account_id, credential.access_key, credential)
+        principal = Principal.of(credential)
         check: PayloadCheck | None = None
         if sent_hash in (STREAMING_SIGNED, STREAMING_SIGNED_TRAILER):
             check = ChunkSignatureCheck(key, claim.timestamp, claim.scope, claim.signature,
@@ -204,7 +201,7 @@ class Verifier:
             expected = sigv2.signature(found.secret_key, policy)
         if not same_signature(expected, signature):
             raise errors.signature_mismatch(access_key, policy, signature)
-        return Principal(found.account_id, found.access_key, found)
+        return Principal.of(found)
 
     # -- the steps ------------------------------------------------------------------------------
 
@@ -284,7 +281,7 @@ class Verifier:
         string_to_sign = sigv2.string_to_sign(method, headers, amz, date_line, resource, raw_query)
         if not same_signature(sigv2.signature(credential.secret_key, string_to_sign), provided):
             raise errors.signature_mismatch(access_key, string_to_sign, provided)
-        return Authentication(Principal(credential.account_id, credential.access_key, credential),
+        return Authentication(Principal.of(credential),
                               _payload_check(headers, headers.get("x-amz-content-sha256")))
 
 
@@ -410,6 +407,22 @@ def _check_all_amz_headers_signed(headers: Mapping[str, str], signed: tuple[str,
                      if name.lower().startswith("x-amz-") and name.lower() not in signed)
     if missing:
         raise errors.headers_not_signed(missing)
+
+
+def _signed_payload_hash(headers: Mapping[str, str], claim: _Claim, service: str,
+                         payload_hash: str | None) -> str:
+    """The payload hash the signature covers: x-amz-content-sha256 as sent, else UNSIGNED-PAYLOAD
+    for a presigned URL, else (not for S3) the hash of the body the caller has read."""
+    sent_hash = headers.get("x-amz-content-sha256")
+    if sent_hash is None:
+        if claim.presigned:
+            sent_hash = UNSIGNED_PAYLOAD
+        elif service == "s3" or payload_hash is None:
+            raise errors.missing_content_sha256()
+        else:
+            sent_hash = payload_hash
+    _check_payload_value(sent_hash)
+    return sent_hash
 
 
 def _check_payload_value(value: str) -> None:

@@ -13,8 +13,7 @@ from typing import Any
 from fakes3.context import RequestContext
 from fakes3.dynamodb import capacity
 from fakes3.dynamodb.errors import validation
-from fakes3.dynamodb.expressions import project
-from fakes3.dynamodb.items import item_collection_metrics, parse_read
+from fakes3.dynamodb.items import item_collection_metrics, parse_read, projected
 from fakes3.dynamodb.keys import check_key
 from fakes3.dynamodb.model import Database
 from fakes3.dynamodb.writes import Write, execute, lookup, prepare
@@ -64,11 +63,9 @@ def batch_get_item(db: Database, params: dict[str, Any], ctx: RequestContext) ->
                 usage.units += capacity.read_units(entry.size if entry else 0, consistent)
                 if entry is not None:
                     total += entry.size
-                    found.append(project(entry.item, projection) if projection is not None else entry.item)
+                    found.append(projected(entry.item, projection))
     out: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
-    consumed = capacity.report_all(params.get("ReturnConsumedCapacity"), usages)
-    if consumed is not None:
-        out["ConsumedCapacity"] = consumed
+    capacity.add_consumed_all(out, params, usages)
     return out
 
 
@@ -102,9 +99,7 @@ def batch_write_item(db: Database, params: dict[str, Any], ctx: RequestContext) 
         if entry is not None:
             metrics.setdefault(name, []).append(entry)
     out: dict[str, Any] = {"UnprocessedItems": {}}
-    consumed = capacity.report_all(params.get("ReturnConsumedCapacity"), usages)
-    if consumed is not None:
-        out["ConsumedCapacity"] = consumed
+    capacity.add_consumed_all(out, params, usages)
     if metrics:
         out["ItemCollectionMetrics"] = metrics
     return out

@@ -9,6 +9,7 @@ that index a write too (two when the item moves within the index).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,3 +72,17 @@ def report_all(mode: str | None, usages: dict[str, Usage]) -> list[dict[str, Any
     if mode not in ("TOTAL", "INDEXES"):
         return None
     return [r for u in usages.values() if (r := report(mode, u)) is not None]
+
+
+def add_consumed(out: dict[str, Any], params: Mapping[str, Any], usage: Usage) -> None:
+    """Add ``report``'s ConsumedCapacity to ``out`` when the request's ReturnConsumedCapacity asks."""
+    consumed = report(params.get("ReturnConsumedCapacity"), usage)
+    if consumed is not None:
+        out["ConsumedCapacity"] = consumed
+
+
+def add_consumed_all(out: dict[str, Any], params: Mapping[str, Any], usages: dict[str, Usage]) -> None:
+    """Add ``report_all``'s ConsumedCapacity to ``out`` when the request's ReturnConsumedCapacity asks."""
+    consumed = report_all(params.get("ReturnConsumedCapacity"), usages)
+    if consumed is not None:
+        out["ConsumedCapacity"] = consumed

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes3.errors import AWSError
+from fakes3.protocol.json_protocol import CORAL_VALIDATE, JsonError
 
 DYNAMODB = "com.amazonaws.dynamodb.v20120810"
-CORAL_VALIDATE = "com.amazon.coral.validate"
 
 
-class DynamoDBError(AWSError):
-    """An error in DynamoDB's wire shape; ``extra`` holds members such as CancellationReasons."""
+class DynamoDBError(JsonError):
+    """An error in DynamoDB's wire shape, in DynamoDB's namespace unless told otherwise; ``extra``
+    holds members such as CancellationReasons."""
 
     def __init__(self, name: str, message: str, status: int = 400, *, namespace: str = DYNAMODB,
                  extra: dict[str, Any] | None = None) -> None:
-        super().__init__(name, message, status)
-        self.type = f"{namespace}#{name}"
-        self.extra: dict[str, Any] = dict(extra or {})
+        super().__init__(name, message, status, namespace=namespace, extra=extra)
 
 
 def validation(message: str) -> DynamoDBError:

@@ -30,9 +30,7 @@ def _answer(write: Write, result: WriteResult, params: dict[str, Any]) -> dict[s
         out["Attributes"] = attributes
     usage = capacity.Usage(write.table.name, read=False)
     usage.add_write(result)
-    consumed = capacity.report(params.get("ReturnConsumedCapacity"), usage)
-    if consumed is not None:
-        out["ConsumedCapacity"] = consumed
+    capacity.add_consumed(out, params, usage)
     metrics = item_collection_metrics(write.table, write.key, params)
     if metrics is not None:
         out["ItemCollectionMetrics"] = metrics
@@ -72,6 +70,11 @@ def parse_read(params: dict[str, Any]) -> Projection | None:
     return projection
 
 
+def projected(item: Item, projection: Projection | None) -> Item:
+    """The item as a GetItem-like read answers it: the parts its projection names, if it has one."""
+    return project(item, projection) if projection is not None else item
+
+
 def get_item(db: Database, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     check_styles("GetItem", params)
     projection = parse_read(params)
@@ -83,10 +86,8 @@ def get_item(db: Database, params: dict[str, Any], ctx: RequestContext) -> dict[
     consistent = bool(params.get("ConsistentRead"))
     out: dict[str, Any] = {}
     if entry is not None:
-        out["Item"] = project(entry.item, projection) if projection is not None else entry.item
+        out["Item"] = projected(entry.item, projection)
     usage = capacity.Usage(table.name, read=True,
                            units=capacity.read_units(entry.size if entry else 0, consistent))
-    consumed = capacity.report(params.get("ReturnConsumedCapacity"), usage)
-    if consumed is not None:
-        out["ConsumedCapacity"] = consumed
+    capacity.add_consumed(out, params, usage)
     return out

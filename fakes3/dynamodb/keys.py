@@ -14,21 +14,29 @@ MAX_HASH_KEY = 2048
 MAX_RANGE_KEY = 1024
 
 
-def _size_error(name: str, value: dict[str, Any], is_hash: bool) -> DynamoDBError | None:
+def _check_size(value: dict[str, Any], is_hash: bool) -> None:
     if "N" in value:
-        return None
+        return
     size = value_size(value)
     if is_hash and size > MAX_HASH_KEY:
-        return invalid_parameters("Size of hashkey has exceeded the maximum size limit of2048 bytes")
+        raise invalid_parameters("Size of hashkey has exceeded the maximum size limit of2048 bytes")
     if not is_hash and size > MAX_RANGE_KEY:
-        return invalid_parameters("Aggregated size of all range keys has exceeded the size limit of "
-                                  "1024 bytes")
-    return None
+        raise invalid_parameters("Aggregated size of all range keys has exceeded the size limit of "
+                                 "1024 bytes")
 
 
 def _empty(value: dict[str, Any]) -> bool:
     kind = type_of(value)
     return kind in ("S", "B") and len(value[kind]) == 0
+
+
+def _check_key_value(name: str, kind: str, value: dict[str, Any], is_hash: bool) -> None:
+    """A key attribute of the declared ``kind``: not an empty string or binary, not too large."""
+    if _empty(value):
+        raise validation("One or more parameter values are not valid. The AttributeValue for a key "
+                         f"attribute cannot contain an empty {'string' if kind == 'S' else 'binary'} "
+                         f"value. Key: {name}")
+    _check_size(value, is_hash)
 
 
 def check_item_keys(table: Table, item: Item) -> None:
@@ -41,13 +49,7 @@ def check_item_keys(table: Table, item: Item) -> None:
         actual = type_of(value)
         if actual != kind:
             raise invalid_parameters(f"Type mismatch for key {name} expected: {kind} actual: {actual}")
-        if _empty(value):
-            raise validation("One or more parameter values are not valid. The AttributeValue for a key "
-                             f"attribute cannot contain an empty {'string' if kind == 'S' else 'binary'} "
-                             f"value. Key: {name}")
-        error = _size_error(name, value, position == 0)
-        if error:
-            raise error
+        _check_key_value(name, kind, value, position == 0)
     check_index_keys(table, item)
 
 
@@ -74,14 +76,8 @@ def check_key(table: Table, key: Any, where: str = "Key") -> Item:
     key = validate_item(key, where)
     if not _matches(key, table.keys):
         raise key_mismatch()
-    for position, (name, _kind) in enumerate(table.keys.typed()):
-        if _empty(key[name]):
-            raise validation("One or more parameter values are not valid. The AttributeValue for a key "
-                             f"attribute cannot contain an empty {'string' if _kind == 'S' else 'binary'} "
-                             f"value. Key: {name}")
-        error = _size_error(name, key[name], position == 0)
-        if error:
-            raise error
+    for position, (name, kind) in enumerate(table.keys.typed()):
+        _check_key_value(name, kind, key[name], position == 0)
     return key
 
 

@@ -12,7 +12,6 @@ answers TransactionConflictException.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import threading
 import uuid
@@ -37,6 +36,7 @@ ARN_PREFIX = "arn:aws:dynamodb:"
 IDEMPOTENCY_SECONDS = 600
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 LockKey = tuple[str, PartitionKey, SortKey]
+_CHANGING = {"CREATING": "created", "DELETING": "deleted", "UPDATING": "updated"}  # status -> message
 
 
 @dataclass
@@ -219,19 +219,10 @@ class Database:
     def now(self) -> float:
         return self.clock()
 
-    def now_datetime(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.clock(), dt.UTC)
-
     def reset(self) -> None:
         with self.lock:
             self.tables.clear()
         self.idempotency.clear()
-
-    def _purge(self, now: float) -> None:
-        gone = [n for n, t in self.tables.items()
-                if t.deleting_until is not None and now >= t.deleting_until]
-        for name in gone:
-            del self.tables[name]
 
     @staticmethod
     def table_name(name_or_arn: str) -> str:
@@ -252,11 +243,15 @@ class Database:
 
     def purge(self) -> None:
         """Forget tables whose deletion has finished (caller holds the lock)."""
-        self._purge(self.clock())
+        now = self.clock()
+        gone = [n for n, t in self.tables.items()
+                if t.deleting_until is not None and now >= t.deleting_until]
+        for name in gone:
+            del self.tables[name]
 
     def find(self, name_or_arn: str) -> Table | None:
         """The table, whatever its status (caller holds the lock)."""
-        self._purge(self.clock())
+        self.purge()
         return self.tables.get(self.table_name(name_or_arn))
 
     def describe_target(self, name_or_arn: str) -> Table:
@@ -277,19 +272,13 @@ class Database:
         """A table for UpdateTable/DeleteTable: missing names it, one mid-change is in use."""
         table = self.describe_target(name_or_arn)
         status = table.status(self.clock())
-        if status == "CREATING":
+        if status in _CHANGING:
             raise resource_in_use(f"Attempt to change a resource which is still in use: Table is being "
-                                  f"created: {table.name}")
-        if status == "DELETING":
-            raise resource_in_use(f"Attempt to change a resource which is still in use: Table is being "
-                                  f"deleted: {table.name}")
-        if status == "UPDATING":
-            raise resource_in_use(f"Attempt to change a resource which is still in use: Table is being "
-                                  f"updated: {table.name}")
+                                  f"{_CHANGING[status]}: {table.name}")
         return table
 
     def by_arn(self, arn: str) -> Table | None:
-        self._purge(self.clock())
+        self.purge()
         for table in self.tables.values():
             if table.arn == arn:
                 return table

@@ -9,7 +9,7 @@ is a consistent snapshot.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sortedcontainers import SortedDict
@@ -29,7 +29,7 @@ from fakes3.dynamodb.expressions import (
     parse_projection,
     project,
 )
-from fakes3.dynamodb.indexes import Index
+from fakes3.dynamodb.indexes import Index, Position
 from fakes3.dynamodb.items import projection_of
 from fakes3.dynamodb.keys import check_start_key
 from fakes3.dynamodb.legacy import Rewriter, check_styles
@@ -74,7 +74,6 @@ class Read:
     consistent: bool
     start: Item | None
     fetch_from_table: bool = False
-    items: list[Item] = field(default_factory=list)
 
     @property
     def keys(self) -> KeySchema:
@@ -83,6 +82,14 @@ class Read:
     @property
     def store(self) -> Store:
         return self.index.store if self.index is not None else self.table.store
+
+    def start_position(self) -> Position | None:
+        """Where the ExclusiveStartKey points in ``store`` (None: the read starts at the beginning)."""
+        if self.start is None:
+            return None
+        if self.index is not None:
+            return self.index.start_position(self.start)
+        return self.table.locate(self.start)
 
 
 def _select(params: dict[str, Any], index: Index | None, has_projection: bool) -> str:
@@ -212,9 +219,7 @@ def _answer(read: Read, page: Page, params: dict[str, Any]) -> dict[str, Any]:
         usage.gsis[read.index.name] = units
     else:
         usage.lsis[read.index.name] = units
-    consumed = capacity.report(params.get("ReturnConsumedCapacity"), usage)
-    if consumed is not None:
-        out["ConsumedCapacity"] = consumed
+    capacity.add_consumed(out, params, usage)
     return out
 
 
@@ -305,8 +310,8 @@ def query(db: Database, params: dict[str, Any], ctx: RequestContext) -> dict[str
         if type_of(start_hash) != keys.hash_type or token(start_hash) != token(cond.hash_value):
             raise validation("The provided starting key is outside query boundaries based on provided "
                              "conditions")
-        position = (read.index.start_position(read.start) if read.index is not None
-                    else read.table.locate(read.start))
+        position = read.start_position()
+        assert position is not None
         start_skey = position[1]
     with db.lock:
         partition = read.store.partition(partition_key(token(cond.hash_value)))
@@ -339,10 +344,7 @@ def _segment(params: dict[str, Any]) -> tuple[bytes | None, bytes | None]:
 def scan(db: Database, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     low, high = _segment(params)
     read, _ = _prepare(db, "Scan", params, Rewriter(), None)
-    start = None
-    if read.start is not None:
-        start = (read.index.start_position(read.start) if read.index is not None
-                 else read.table.locate(read.start))
+    start = read.start_position()
     with db.lock:
         entries = ((skey, entry) for _pkey, skey, entry in read.store.scan(start, low, high))
         page = _read_page(db, read, entries)

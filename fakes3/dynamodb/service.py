@@ -16,6 +16,7 @@ from fakes3.context import RequestContext
 from fakes3.dynamodb import batch, items, query, tables, transactions
 from fakes3.dynamodb.errors import DynamoDBError
 from fakes3.dynamodb.model import Database
+from fakes3.protocol.json_protocol import CORAL_SERVICE
 
 Operation = Callable[[Database, dict[str, Any], RequestContext], dict[str, Any]]
 
@@ -84,7 +85,7 @@ class DynamoDBService:
         if handler is None:
             raise DynamoDBError("UnknownOperationException",
                                 f"fakes3 does not implement the DynamoDB {operation} operation yet.",
-                                namespace="com.amazon.coral.service")
+                                namespace=CORAL_SERVICE)
         return handler(self.db, params, ctx)
 
     def reset(self) -> None:

@@ -19,6 +19,7 @@ from fakes3.dynamodb.errors import (
     resource_not_found,
     validation,
 )
+from fakes3.dynamodb.indexes import Index
 from fakes3.dynamodb.model import Database, Table
 from fakes3.dynamodb.schema import check_throughput, index_spec, table_spec
 
@@ -244,22 +245,25 @@ def _update_indexes(db: Database, table: Table, params: dict[str, Any], updates:
             table.add_index(spec, now + db.table_delay).rebuild(list(table.items()))
         elif "Delete" in update:
             name = update["Delete"]["IndexName"]
-            found = table.indexes.get(name)
-            if found is None or not found.is_global:
-                raise resource_not_found(f"Requested resource not found: Requested index {name} not found")
+            _global_index(table, name)
             del table.indexes[name]
             table.spec.indexes = [s for s in table.spec.indexes if s.name != name]
             used = {n for n in table.keys.names} | {n for i in table.indexes.values() for n in i.keys.names}
             table.spec.attributes = {k: v for k, v in table.spec.attributes.items() if k in used}
         elif "Update" in update:
-            name = update["Update"]["IndexName"]
-            found = table.indexes.get(name)
-            if found is None or not found.is_global:
-                raise resource_not_found(f"Requested resource not found: Requested index {name} not found")
+            found = _global_index(table, update["Update"]["IndexName"])
             if table.pay_per_request and update["Update"].get("ProvisionedThroughput"):
                 raise invalid_parameters("Neither ReadCapacityUnits nor WriteCapacityUnits can be "
                                          "specified when BillingMode is PAY_PER_REQUEST")
             found.spec.throughput = dict(update["Update"].get("ProvisionedThroughput") or {})
+
+
+def _global_index(table: Table, name: str) -> Index:
+    """The table's global secondary index ``name``, or ResourceNotFoundException."""
+    found = table.indexes.get(name)
+    if found is None or not found.is_global:
+        raise resource_not_found(f"Requested resource not found: Requested index {name} not found")
+    return found
 
 
 # -- time to live -------------------------------------------------------------------------------

@@ -17,11 +17,10 @@ from typing import Any
 from fakes3.context import RequestContext
 from fakes3.dynamodb import capacity
 from fakes3.dynamodb.errors import DynamoDBError, validation
-from fakes3.dynamodb.expressions import project
-from fakes3.dynamodb.items import item_collection_metrics, parse_read
+from fakes3.dynamodb.items import item_collection_metrics, parse_read, projected
 from fakes3.dynamodb.keys import check_key
 from fakes3.dynamodb.model import Database, LockKey
-from fakes3.dynamodb.writes import Write, lookup, prepare, resource_gone
+from fakes3.dynamodb.writes import Write, check_current, lookup, prepare
 
 MAX_ACTIONS = 100
 TRANSACTION_FACTOR = 2.0
@@ -78,35 +77,40 @@ def _cancelled(reasons: list[dict[str, Any]]) -> DynamoDBError:
                          f"[{codes}]", extra={"CancellationReasons": reasons})
 
 
+def _new_items(writes: list[Write], olds: list[Any]) -> list[Any]:
+    """Each write's new item, or TransactionCanceledException with one reason per action."""
+    reasons: list[dict[str, Any]] = []
+    news: list[Any] = []
+    failed = False
+    for write, old in zip(writes, olds, strict=True):
+        if not write.passes(old):
+            failed = True
+            reasons.append(_reason("ConditionalCheckFailed", "The conditional request failed",
+                                   old if write.old_on_failure else None))
+            news.append(None)
+            continue
+        try:
+            news.append(write.new_item(old))
+        except DynamoDBError as err:
+            failed = True
+            reasons.append(_reason("ValidationError", err.message))
+            news.append(None)
+            continue
+        reasons.append(_reason("None"))
+    if failed:
+        raise _cancelled(reasons)
+    return news
+
+
 def _run(db: Database, writes: list[Write], params: dict[str, Any]) -> dict[str, Any]:
     with db.item_locks.hold(w.lock_key for w in writes):
         with db.lock:
             olds = []
             for write in writes:
-                if db.table(write.table.name) is not write.table:
-                    raise resource_gone()
+                check_current(db, write.table)
                 entry = write.table.get(write.pkey, write.skey)
                 olds.append(entry.item if entry else None)
-        reasons: list[dict[str, Any]] = []
-        news: list[Any] = []
-        failed = False
-        for write, old in zip(writes, olds, strict=True):
-            if not write.passes(old):
-                failed = True
-                reasons.append(_reason("ConditionalCheckFailed", "The conditional request failed",
-                                       old if write.old_on_failure else None))
-                news.append(None)
-                continue
-            try:
-                news.append(write.new_item(old))
-            except DynamoDBError as err:
-                failed = True
-                reasons.append(_reason("ValidationError", err.message))
-                news.append(None)
-                continue
-            reasons.append(_reason("None"))
-        if failed:
-            raise _cancelled(reasons)
+        news = _new_items(writes, olds)
         if db.fault_hook is not None:
             for write in writes:
                 db.fault_hook("TransactWriteItems", write.table.name, write.key)
@@ -114,8 +118,7 @@ def _run(db: Database, writes: list[Write], params: dict[str, Any]) -> dict[str,
         metrics: dict[str, list[Any]] = {}
         with db.lock:
             for write in writes:
-                if db.table(write.table.name) is not write.table:
-                    raise resource_gone()
+                check_current(db, write.table)
             for write, new in zip(writes, news, strict=True):
                 usage = usages.setdefault(write.table.name, capacity.Usage(write.table.name, read=False))
                 if write.kind == "ConditionCheck":
@@ -126,9 +129,7 @@ def _run(db: Database, writes: list[Write], params: dict[str, Any]) -> dict[str,
                 if collection is not None:
                     metrics.setdefault(write.table.name, []).append(collection)
     out: dict[str, Any] = {}
-    consumed = capacity.report_all(params.get("ReturnConsumedCapacity"), usages)
-    if consumed is not None:
-        out["ConsumedCapacity"] = consumed
+    capacity.add_consumed_all(out, params, usages)
     if metrics:
         out["ItemCollectionMetrics"] = metrics
     return out
@@ -169,17 +170,14 @@ def transact_get_items(db: Database, params: dict[str, Any], ctx: RequestContext
     usages: dict[str, capacity.Usage] = {}
     with db.lock:  # one snapshot: a concurrent transaction is seen whole or not at all
         for table, pkey, skey, projection in gets:
-            if db.table(table.name) is not table:
-                raise resource_gone()
+            check_current(db, table)
             entry = table.get(pkey, skey)
             usage = usages.setdefault(table.name, capacity.Usage(table.name, read=True))
             usage.units += capacity.read_units(entry.size if entry else 0, True) * TRANSACTION_FACTOR
             if entry is None:
                 responses.append({})
             else:
-                responses.append({"Item": project(entry.item, projection) if projection else entry.item})
+                responses.append({"Item": projected(entry.item, projection)})
     out: dict[str, Any] = {"Responses": responses}
-    consumed = capacity.report_all(params.get("ReturnConsumedCapacity"), usages)
-    if consumed is not None:
-        out["ConsumedCapacity"] = consumed
+    capacity.add_consumed_all(out, params, usages)
     return out

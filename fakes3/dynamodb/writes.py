@@ -1,9 +1,10 @@
 """One item write, prepared and checked before it runs: shared by PutItem, UpdateItem, DeleteItem,
 BatchWriteItem and TransactWriteItems.
 
-``prepare_*`` checks everything that does not depend on the stored item (expressions, keys,
-the item's own validity); ``Write.outcome`` then evaluates the condition against the old item
-and computes the new one; ``execute`` does both for a single item under that item's lock.
+``prepare`` checks everything that does not depend on the stored item (expressions, keys,
+the item's own validity); ``Write.passes`` then evaluates the condition against the old item and
+``Write.new_item`` computes the new one; ``execute`` does both for a single item under that item's
+lock.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ class Write:
             return old
         if self.update is None:
             return old if old is not None else dict(self.key)
-        new, _changed = apply_update(self.update, old if old is not None else dict(self.key), self.ctx)
+        new, _changed = apply_update(self.update, old if old is not None else dict(self.key), self.ctx,
+                                     exists=old is not None)
         check_index_keys(self.table, new)
         check_item_size(new)
         return new
@@ -93,10 +95,6 @@ class Write:
         else:
             out = None
         return out or None
-
-
-def _context(rewriter: Rewriter, params: dict[str, Any]) -> Context:
-    return rewriter.context(params)
 
 
 def _condition(params: dict[str, Any], rewriter: Rewriter) -> str | None:
@@ -130,7 +128,7 @@ def prepare(db: Database, operation: str, params: dict[str, Any], *, kind: str |
     update_text = params.get("UpdateExpression")
     if update_text is None and params.get("AttributeUpdates"):
         update_text = rewriter.updates(params["AttributeUpdates"])
-    ctx = _context(rewriter, params)
+    ctx = rewriter.context(params)
     condition = parse_condition(condition_text, ctx) if condition_text is not None else None
     update = parse_update(update_text, ctx) if update_text is not None else None
     ctx.check_unused()
@@ -158,14 +156,16 @@ def prepare(db: Database, operation: str, params: dict[str, Any], *, kind: str |
 def read_old(db: Database, write: Write) -> Item | None:
     """The stored item (caller holds the item's lock); the table must still be the same table."""
     with db.lock:
-        if db.table(write.table.name) is not write.table:
-            raise resource_gone()
+        check_current(db, write.table)
         entry = write.table.get(write.pkey, write.skey)
         return entry.item if entry else None
 
 
-def resource_gone() -> Exception:
-    return resource_not_found()
+def check_current(db: Database, table: Table) -> None:
+    """ResourceNotFoundException if ``table`` was deleted (or re-created) since it was looked up;
+    the caller holds ``db.lock``."""
+    if db.table(table.name) is not table:
+        raise resource_not_found()
 
 
 def execute(db: Database, write: Write, operation: str) -> WriteResult:
@@ -178,6 +178,5 @@ def execute(db: Database, write: Write, operation: str) -> WriteResult:
         if db.fault_hook is not None:
             db.fault_hook(operation, write.table.name, write.key)
         with db.lock:
-            if db.table(write.table.name) is not write.table:
-                raise resource_gone()
+            check_current(db, write.table)
             return write.table.write(write.pkey, write.skey, new)

@@ -12,7 +12,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from fakes3.context import RequestContext
 from fakes3.errors import AWSError
@@ -29,6 +29,8 @@ ErrorFactory = Callable[[str, str, int], AWSError]
 Chooser = Callable[[Rule, Call, int], bool | None]
 
 CONDITION_PARAMS = ("IfMatch", "IfNoneMatch")
+
+ActionT = TypeVar("ActionT", bound=A.Action)
 
 
 class Effects(Protocol):
@@ -58,7 +60,7 @@ class Fired:
     call: Call
     actions: list[tuple[Rule, A.Action]]
 
-    def of(self, kind: type[A.Action], phase: str | None = None) -> list[A.Action]:
+    def of(self, kind: type[ActionT], phase: str | None = None) -> list[ActionT]:
         return [a for _, a in self.actions if isinstance(a, kind) and (phase is None or a.phase == phase)]
 
 
@@ -184,18 +186,12 @@ class FaultController:
 
     def _before(self, fired: Fired, params: dict[str, Any], ctx: RequestContext,
                 make_error: ErrorFactory) -> dict[str, Any]:
-        for action in fired.of(A.ClockSkew):
-            assert isinstance(action, A.ClockSkew)
-            ctx.now = ctx.now + dt.timedelta(seconds=action.seconds)
-        for action in fired.of(A.Latency, "before"):
-            time.sleep(action.seconds)  # type: ignore[attr-defined]
-        for action in fired.of(A.Hold, "before"):
-            self._pause(action)
-        for action in fired.of(A.Error):
-            assert isinstance(action, A.Error)
-            raise make_error(action.code, action.message, action.status)
+        for skew in fired.of(A.ClockSkew):
+            ctx.now = ctx.now + dt.timedelta(seconds=skew.seconds)
+        self._wait(fired, "before")
+        for error in fired.of(A.Error):
+            raise make_error(error.code, error.message, error.status)
         for action in fired.of(A.IgnoreConditions):
-            assert isinstance(action, A.IgnoreConditions)
             present = [p for p in CONDITION_PARAMS if params.get(p) is not None]
             if present and action.respond == "501":
                 raise make_error("NotImplemented", "A header you provided implies functionality that "
@@ -218,25 +214,17 @@ class FaultController:
             key_lock.release()
         try:
             for action in split:
-                assert isinstance(action, A.SplitCheckAct)
                 if action.hold:
                     self.holds[action.hold].pause(300.0)
                 time.sleep(action.seconds)
-            for action in fired.of(A.Latency, "between"):
-                time.sleep(action.seconds)  # type: ignore[attr-defined]
-            for action in fired.of(A.Hold, "between"):
-                self._pause(action)
+            self._wait(fired, "between")
         finally:
             if split and key_lock is not None:
                 key_lock.acquire()
 
     def _after(self, fired: Fired, make_error: ErrorFactory) -> None:
-        for action in fired.of(A.Latency, "after"):
-            time.sleep(action.seconds)  # type: ignore[attr-defined]
-        for action in fired.of(A.Hold, "after"):
-            self._pause(action)
+        self._wait(fired, "after")
         for action in fired.of(A.Ambiguous):
-            assert isinstance(action, A.Ambiguous)
             if action.mode == "drop":
                 raise DropConnection()
             if action.mode == "timeout":
@@ -245,6 +233,9 @@ class FaultController:
                 raise make_error("InternalError", "We encountered an internal error. Please try again.",
                                  500)
 
-    def _pause(self, action: A.Action) -> None:
-        assert isinstance(action, A.Hold)
-        self.holds[action.name].pause(action.timeout)
+    def _wait(self, fired: Fired, phase: str) -> None:
+        """The phase's latencies, then its holds."""
+        for latency in fired.of(A.Latency, phase):
+            time.sleep(latency.seconds)
+        for hold in fired.of(A.Hold, phase):
+            self.holds[hold.name].pause(hold.timeout)

@@ -95,11 +95,8 @@ class Rule:
         with self._lock:
             self.matched += 1
             index = self.matched
-            if chooser is not None:
-                chosen = chooser(self, call, index)
-                fire = bool(chosen) if chosen is not None else self._scheduled(index)
-            else:
-                fire = self._scheduled(index)
+            chosen = chooser(self, call, index) if chooser is not None else None
+            fire = bool(chosen) if chosen is not None else self._scheduled(index)
             if fire:
                 self.applied += 1
             return fire

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from fakes3.http_server import HttpServer
-from fakes3.imds.ecs import FULL_URI_PATH, RELATIVE_PREFIX, ContainerCredentialsService
+from fakes3.imds.ecs import ContainerCredentialsService, is_container_path
 from fakes3.imds.http import Request, StartResponse, finish, text
 from fakes3.imds.metadata import MetadataService
 
@@ -33,8 +33,7 @@ class CredentialEndpoints:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         target: Any = self.imds
-        path = Request.from_environ(environ).path
-        if path in (FULL_URI_PATH, RELATIVE_PREFIX) or path.startswith(RELATIVE_PREFIX + "/"):
+        if is_container_path(Request.from_environ(environ).path):
             target = self.ecs
         if target is None:
             method = str(environ.get("REQUEST_METHOD", "GET")).upper()

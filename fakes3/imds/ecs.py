@@ -19,30 +19,31 @@ Credentials come from a vendor and rotate by the same rule as IMDS (``fakes3.imd
 from __future__ import annotations
 
 import hmac
-import logging
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
-from typing import Any
 
 from fakes3.imds.credentials import DEFAULT_REFRESH_MARGIN, Clock, CredentialCache, Vendor, format_time
-from fakes3.imds.http import FaultHook, Request, Response, StartResponse, finish, json_body
+from fakes3.imds.http import Endpoint, Request, Response, json_body, with_allow
 from fakes3.imds.metadata import partition_of
-
-log = logging.getLogger("fakes3.imds")
 
 RELATIVE_PREFIX = "/v2/credentials"
 FULL_URI_PATH = "/v1/credentials"
-PATHS = (RELATIVE_PREFIX, FULL_URI_PATH)
+
+
+def is_container_path(path: str) -> bool:
+    """Whether ``path`` is the container credentials endpoint's (any other is IMDS's)."""
+    return path in (FULL_URI_PATH, RELATIVE_PREFIX) or path.startswith(RELATIVE_PREFIX + "/")
 
 
 def _error(status: int, code: str, message: str) -> Response:
     return json_body(status, {"code": code, "message": message})
 
 
-class ContainerCredentialsService:
+class ContainerCredentialsService(Endpoint):
     """The container credentials endpoint for one task role, as a WSGI app (the object itself)."""
+
+    log_name = "ecs"
 
     def __init__(
         self,
@@ -56,14 +57,13 @@ class ContainerCredentialsService:
         clock: Clock = time.time,
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
     ) -> None:
+        super().__init__()
         self.role_name = role_name
         self.account_id = account_id
         self.partition, _ = partition_of(region)
         self.credentials_id = credentials_id or str(uuid.uuid4())
         self.authorization_token = authorization_token or secrets.token_urlsafe(32)
         self.credentials = CredentialCache(vendor, clock=clock, refresh_margin=refresh_margin)
-        self.before_request: FaultHook | None = None
-        self.requests = 0
 
     @property
     def role_arn(self) -> str:
@@ -79,37 +79,20 @@ class ContainerCredentialsService:
         return {"AWS_CONTAINER_CREDENTIALS_FULL_URI": base_url.rstrip("/") + FULL_URI_PATH,
                 "AWS_CONTAINER_AUTHORIZATION_TOKEN": self.authorization_token}
 
-    # -- WSGI -----------------------------------------------------------------------------------
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        request = Request.from_environ(environ)
-        return finish(self.respond(request), request.method, start_response)
-
-    def respond(self, request: Request) -> Response:
-        """The answer to one request (never raises)."""
-        self.requests += 1
-        try:
-            if self.before_request is not None:
-                faulted = self.before_request(request)
-                if faulted is not None:
-                    return faulted
-            return self._route(request)
-        except Exception:
-            log.exception("fakes3 ecs: unexpected error in %s %s", request.method, request.path)
-            return _error(500, "InternalServerError", "Internal server error")
-
     def reset(self) -> None:
         self.credentials.rotate()
 
     # -- routing --------------------------------------------------------------------------------
 
+    def _internal_error(self) -> Response:
+        return _error(500, "InternalServerError", "Internal server error")
+
     def _route(self, request: Request) -> Response:
         path = request.path
-        if path != FULL_URI_PATH and path != RELATIVE_PREFIX and not path.startswith(RELATIVE_PREFIX + "/"):
+        if not is_container_path(path):
             return _error(404, "NotFound", f"No such path: {path}")
         if request.method not in ("GET", "HEAD"):
-            status, headers, body = _error(405, "MethodNotAllowed", "Only GET is supported")
-            return status, [*headers, ("Allow", "GET, HEAD")], body
+            return with_allow(_error(405, "MethodNotAllowed", "Only GET is supported"), "GET, HEAD")
         if path == FULL_URI_PATH and "id" not in request.query:
             return self._full_uri(request)
         if path == FULL_URI_PATH:

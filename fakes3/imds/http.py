@@ -19,11 +19,14 @@ request) or a hook or vendor that returns an expired credential.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
+
+log = logging.getLogger("fakes3.imds")
 
 Headers = list[tuple[str, str]]
 Response = tuple[int, Headers, bytes]
@@ -61,6 +64,42 @@ class Request:
 FaultHook = Callable[[Request], "Response | None"]
 
 
+class Endpoint:
+    """A WSGI app (the object itself) that answers through ``respond``: every request is counted,
+    offered to the ``before_request`` fault hook, then routed (``_route``); an unexpected error is
+    logged and answered with ``_internal_error()``, never a traceback."""
+
+    log_name = ""  # names the endpoint in the log
+
+    def __init__(self) -> None:
+        self.before_request: FaultHook | None = None
+        self.requests = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request = Request.from_environ(environ)
+        return finish(self.respond(request), request.method, start_response)
+
+    def respond(self, request: Request) -> Response:
+        """The answer to one request (never raises)."""
+        self.requests += 1
+        try:
+            if self.before_request is not None:
+                faulted = self.before_request(request)
+                if faulted is not None:
+                    return faulted
+            return self._route(request)
+        except Exception:
+            log.exception("fakes3 %s: unexpected error in %s %s", self.log_name, request.method,
+                          request.path)
+            return self._internal_error()
+
+    def _route(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    def _internal_error(self) -> Response:
+        raise NotImplementedError
+
+
 def status_line(code: int) -> str:
     return f"{code} {REASONS.get(code, 'Unknown')}"
 
@@ -69,6 +108,12 @@ def text(status: int, body: str | bytes, content_type: str = "text/plain",
          extra: Iterable[tuple[str, str]] = ()) -> Response:
     data = body.encode() if isinstance(body, str) else body
     return status, [("Content-Type", content_type), *extra], data
+
+
+def with_allow(response: Response, allow: str) -> Response:
+    """``response`` with an ``Allow`` header (a 405's list of methods)."""
+    status, headers, body = response
+    return status, [*headers, ("Allow", allow)], body
 
 
 def json_body(status: int, document: Mapping[str, Any]) -> Response:

@@ -24,10 +24,9 @@ What it follows (EC2 user guide, "Use the Instance Metadata Service"; botocore's
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from fakes3.imds.credentials import (
@@ -37,10 +36,8 @@ from fakes3.imds.credentials import (
     Vendor,
     format_time,
 )
-from fakes3.imds.http import REASONS, FaultHook, Request, Response, StartResponse, finish, text
+from fakes3.imds.http import REASONS, Endpoint, Request, Response, text, with_allow
 from fakes3.imds.tokens import TokenIssuer, parse_ttl
-
-log = logging.getLogger("fakes3.imds")
 
 TOKEN_PATH = "/latest/api/token"
 TOKEN_HEADER = "x-aws-ec2-metadata-token"
@@ -53,12 +50,6 @@ VERSIONS = ("1.0", "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10", "2007
             "2014-02-25", "2014-11-05", "2015-10-20", "2016-04-19", "2016-06-30", "2016-09-02",
             "2018-03-28", "2018-08-17", "2018-09-24", "2019-10-01", "2020-10-27", "2021-01-03",
             "2021-03-23", "2021-07-15", "2022-09-24", "2024-04-11", "latest")
-
-# A node of the tree: a directory (dict), a value, or a value computed per request (the flag says
-# whether the caller used IMDSv2).
-Leaf = str | bytes | Callable[[bool], str | bytes]
-Node = Mapping[str, Any]
-
 
 def _error_page(status: int) -> Response:
     title = f"{status} - {REASONS.get(status, 'Error')}"
@@ -89,8 +80,10 @@ def _random_id(prefix: str, length: int = 17) -> str:
     return prefix + secrets.token_hex(length)[:length]
 
 
-class MetadataService:
+class MetadataService(Endpoint):
     """EC2 instance metadata (IMDSv1/v2) for one instance, as a WSGI app (the object itself)."""
+
+    log_name = "imds"
 
     def __init__(
         self,
@@ -109,6 +102,7 @@ class MetadataService:
         clock: Clock = time.time,
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
     ) -> None:
+        super().__init__()
         self.role_name = role_name
         self.v2_only = v2_only
         self.region = region
@@ -127,27 +121,6 @@ class MetadataService:
         self.credentials = CredentialCache(vendor, clock=clock, refresh_margin=refresh_margin)
         self.v1_credentials = CredentialCache(vendor, clock=clock, refresh_margin=refresh_margin)
         self.tokens = TokenIssuer()
-        self.before_request: FaultHook | None = None
-        self.requests = 0
-
-    # -- WSGI -----------------------------------------------------------------------------------
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        request = Request.from_environ(environ)
-        return finish(self.respond(request), request.method, start_response)
-
-    def respond(self, request: Request) -> Response:
-        """The answer to one request (never raises)."""
-        self.requests += 1
-        try:
-            if self.before_request is not None:
-                faulted = self.before_request(request)
-                if faulted is not None:
-                    return faulted
-            return self._route(request)
-        except Exception:
-            log.exception("fakes3 imds: unexpected error in %s %s", request.method, request.path)
-            return _error_page(500)
 
     def reset(self) -> None:
         """New credentials on the next request and every outstanding token revoked."""
@@ -157,13 +130,16 @@ class MetadataService:
 
     # -- routing --------------------------------------------------------------------------------
 
+    def _internal_error(self) -> Response:
+        return _error_page(500)
+
     def _route(self, request: Request) -> Response:
         if request.path.rstrip("/") == TOKEN_PATH:
             if request.method != "PUT":
-                return self._with_allow(_error_page(405), "PUT")
+                return with_allow(_error_page(405), "PUT")
             return self._issue_token(request)
         if request.method not in ("GET", "HEAD"):
-            return self._with_allow(_error_page(405), "GET, HEAD")
+            return with_allow(_error_page(405), "GET, HEAD")
         if TOKEN_HEADER in request.headers:
             if not self.tokens.valid(request.headers[TOKEN_HEADER], self.clock()):
                 return _error_page(401)
@@ -173,11 +149,6 @@ class MetadataService:
         else:
             v2 = False
         return self._lookup(request.path, v2)
-
-    @staticmethod
-    def _with_allow(response: Response, allow: str) -> Response:
-        status, headers, body = response
-        return status, [*headers, ("Allow", allow)], body
 
     def _issue_token(self, request: Request) -> Response:
         if "x-forwarded-for" in request.headers:
@@ -218,6 +189,8 @@ class MetadataService:
     # -- the tree -------------------------------------------------------------------------------
 
     def _version_root(self) -> dict[str, Any]:
+        """The tree under a version. A node is a directory (dict), a value (str or bytes; None: absent),
+        or a value computed per request (called with whether the caller used IMDSv2)."""
         return {
             "dynamic": {"instance-identity": {"document": lambda v2: self._identity_document()}},
             "meta-data": self._meta_data(),

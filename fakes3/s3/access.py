@@ -33,7 +33,7 @@ from urllib.parse import unquote
 from fakes3.auth.anonymous import ANONYMOUS
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import acl, bucket_policy, names, versioning
+from fakes3.s3 import acl, bucket_policy, versioning
 from fakes3.s3.acl import READ, READ_ACP, WRITE, WRITE_ACP
 from fakes3.s3.model import Backend, Bucket, ObjectVersion, Owner, Store
 
@@ -230,25 +230,15 @@ def get_bucket_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
 
 
 def put_object_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
-    key = params["Key"]
-    names.check_key(key)
-    bucket = b.store.bucket(params["Bucket"])
-    version_id = params.get("VersionId")
-    versioning.check_version_id(bucket, version_id)
-
-    def change(version: ObjectVersion) -> ObjectVersion:
+    def change(bucket: Bucket, version: ObjectVersion) -> ObjectVersion:
         grants = acl.required(params, version.owner.id, for_bucket=False, bucket_owner_id=bucket.owner.id)
         return dataclasses.replace(version, acl=grants)
 
-    updated = bucket.update_version(key, versioning.picker(key, version_id, versioning.SUB_PUT), change)
-    return versioning.add_version_id({}, bucket, updated)
+    return versioning.update_subresource(b, params, versioning.SUB_PUT, change)
 
 
 def get_object_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
-    key = params["Key"]
-    names.check_key(key)
-    bucket = b.store.bucket(params["Bucket"])
-    version = versioning.lookup(bucket, key, params.get("VersionId"), versioning.SUB_GET)
+    _, version = versioning.subresource_version(b, params)
     return acl.document(version.acl, version.owner)
 
 
@@ -273,13 +263,18 @@ def put_bucket_policy(b: Backend, params: Params, ctx: RequestContext) -> Params
     return {}
 
 
-def get_bucket_policy(b: Backend, params: Params, ctx: RequestContext) -> Params:
-    bucket = b.store.bucket(params["Bucket"])
+def _policy_text(bucket: Bucket) -> str:
+    """The bucket's policy as it was put, or 404 NoSuchBucketPolicy."""
     with bucket.lock:
         text = bucket.policy
     if text is None:
         raise _no_policy(bucket.name)
-    return {"Policy": text}
+    return text
+
+
+def get_bucket_policy(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    bucket = b.store.bucket(params["Bucket"])
+    return {"Policy": _policy_text(bucket)}
 
 
 def delete_bucket_policy(b: Backend, params: Params, ctx: RequestContext) -> Params:
@@ -291,9 +286,6 @@ def delete_bucket_policy(b: Backend, params: Params, ctx: RequestContext) -> Par
 
 def get_bucket_policy_status(b: Backend, params: Params, ctx: RequestContext) -> Params:
     bucket = b.store.bucket(params["Bucket"])
-    with bucket.lock:
-        text = bucket.policy
-    if text is None:
-        raise _no_policy(bucket.name)
-    return {"PolicyStatus": {"IsPublic": bucket_policy.compiled(text, bucket.name).is_public}}
+    policy = bucket_policy.compiled(_policy_text(bucket), bucket.name)
+    return {"PolicyStatus": {"IsPublic": policy.is_public}}
 

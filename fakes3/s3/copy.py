@@ -53,19 +53,9 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     dest = b.store.bucket(params["Bucket"])
     src_bucket_name, src_key, src_version = parse_copy_source(params["CopySource"])
     names.check_key(src_key)
-    directive = params.get("MetadataDirective") or "COPY"
-    if directive not in ("COPY", "REPLACE"):
-        raise errors.invalid_argument(
-            "Unknown metadata directive. Use COPY or REPLACE.", "x-amz-metadata-directive",
-            directive,
-        )
+    directive = _directive(params, "MetadataDirective", "metadata")
     storage_class = names.check_storage_class(params.get("StorageClass"))
-    tags_directive = params.get("TaggingDirective") or "COPY"
-    if tags_directive not in ("COPY", "REPLACE"):
-        raise errors.invalid_argument(
-            "Unknown tagging directive. Use COPY or REPLACE.", "x-amz-tagging-directive",
-            tags_directive,
-        )
+    tags_directive = _directive(params, "TaggingDirective", "tagging")
     # COPY (the default) keeps the source's tags and ignores x-amz-tagging.
     new_tags = tagging.from_header(params.get("Tagging")) if tags_directive == "REPLACE" else {}
     src_bucket = b.store.bucket(src_bucket_name)
@@ -79,21 +69,7 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         raise errors.invalid_request(_SELF_COPY)
     check = conditions.write_check(params, key)
 
-    if directive == "REPLACE":
-        headers = objects.content_headers(params)
-        metadata = objects.check_metadata(params.get("Metadata"))
-    else:  # COPY: the source's representation headers and metadata; the request's are ignored
-        headers = {
-            "content_type": source.content_type,
-            "content_encoding": source.content_encoding,
-            "content_disposition": source.content_disposition,
-            "content_language": source.content_language,
-            "cache_control": source.cache_control,
-            "expires": source.expires,
-            # S3 never copies the website redirect: it is per object.
-            "website_redirect_location": params.get("WebsiteRedirectLocation"),
-        }
-        metadata = dict(source.metadata)
+    headers, metadata = _representation(params, directive, source)
     algorithm, value = _checksum(params, source)
     version = ObjectVersion(
         key=key,
@@ -117,6 +93,34 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     return versioning.add_version_id(out, dest, stored)
 
 
+def _directive(params: Params, member: str, what: str) -> str:
+    """MetadataDirective / TaggingDirective: COPY (the default) or REPLACE."""
+    value = params.get(member) or "COPY"
+    if value not in ("COPY", "REPLACE"):
+        raise errors.invalid_argument(
+            f"Unknown {what} directive. Use COPY or REPLACE.", f"x-amz-{what}-directive", value,
+        )
+    return value
+
+
+def _representation(params: Params, directive: str, source: ObjectVersion) -> tuple[Params, dict[str, str]]:
+    """The copy's representation headers and metadata: the request's (REPLACE), or the source's
+    (COPY: the request's are ignored)."""
+    if directive == "REPLACE":
+        return objects.content_headers(params), objects.check_metadata(params.get("Metadata"))
+    headers = {
+        "content_type": source.content_type,
+        "content_encoding": source.content_encoding,
+        "content_disposition": source.content_disposition,
+        "content_language": source.content_language,
+        "cache_control": source.cache_control,
+        "expires": source.expires,
+        # S3 never copies the website redirect: it is per object.
+        "website_redirect_location": params.get("WebsiteRedirectLocation"),
+    }
+    return headers, dict(source.metadata)
+
+
 def copied_version_id(out: Params, bucket: Bucket, source: ObjectVersion,
                       asked: str | None) -> Params:
     """x-amz-copy-source-version-id: the source's version, when its bucket has versioning or the
@@ -132,7 +136,8 @@ def _unknown_source_version(version_id: str) -> S3Error:
     )
 
 
-def _check_source(source: ObjectVersion) -> None:
+def check_not_archived(source: ObjectVersion) -> None:
+    """A copy source in an archive storage class must be restored first (CopyObject, UploadPartCopy)."""
     if source.storage_class in names.ARCHIVED:
         raise S3Error(
             "InvalidObjectState",
@@ -141,6 +146,10 @@ def _check_source(source: ObjectVersion) -> None:
             403,
             fields={"StorageClass": source.storage_class},
         )
+
+
+def _check_source(source: ObjectVersion) -> None:
+    check_not_archived(source)
     if source.size > MAX_COPY_SOURCE:
         raise errors.invalid_request(
             "The specified copy source is larger than the maximum allowable size for a copy "

@@ -1,7 +1,7 @@
 """Receiving a body: stream it into a blob in one pass, enforce the size limit, verify integrity.
 
-Runs outside every model lock: a slow upload holds up nobody. PutObject uses it now; UploadPart
-will use it the same way.
+Runs outside every model lock: a slow upload holds up nobody. PutObject (and so POST uploads)
+and UploadPart use it.
 """
 
 from __future__ import annotations

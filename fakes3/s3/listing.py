@@ -8,10 +8,12 @@ UTF-8 is byte order: the order S3 lists in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+from sortedcontainers import SortedList
 
 from fakes3.context import RequestContext
 from fakes3.s3 import errors, tokens
@@ -155,6 +157,39 @@ def successor(prefix: str) -> str | None:
     return None
 
 
+def _same(entry: Any) -> Any:
+    return entry
+
+
+def roll_up(entries: SortedList, start: int, prefix: str, delimiter: str, *,
+            key_of: Callable[[Any], str] = _same,
+            first_of: Callable[[str], Any] = _same) -> Iterator[tuple[Any, str | None]]:
+    """Walk the sorted ``entries`` from index ``start`` while their keys start with ``prefix``.
+
+    Yields ``(entry, None)`` for an entry listed on its own, and ``(entry, common)`` for the first
+    entry under a common prefix that ``delimiter`` rolls up; the walk then resumes past every entry
+    under that prefix with one bisect. ``key_of`` is an entry's key; ``first_of(key)`` sorts at
+    or before every entry with that key (entries are keys unless told otherwise).
+    """
+    i = start
+    while i < len(entries):
+        entry = entries[i]
+        key = key_of(entry)
+        if not key.startswith(prefix):
+            return  # sorted: past the prefix, nothing further can match
+        cut = key.find(delimiter, len(prefix)) if delimiter else -1
+        if cut < 0:
+            yield entry, None
+            i += 1
+            continue
+        common = key[: cut + len(delimiter)]
+        yield entry, common
+        nxt = successor(common)
+        if nxt is None:
+            return
+        i = entries.bisect_left(first_of(nxt))
+
+
 def _page(bucket: Bucket, prefix: str, delimiter: str, after: str, max_keys: int) -> Page:
     contents: list[str] = []
     prefixes: list[str] = []
@@ -164,30 +199,18 @@ def _page(bucket: Bucket, prefix: str, delimiter: str, after: str, max_keys: int
         return Page([], [], False, None)  # S3 answers max-keys=0 with an empty, untruncated page
     with bucket.lock:  # one consistent snapshot of the page; O(page * log n) under the lock
         keys = bucket.keys
-        i = keys.bisect_right(after) if after >= prefix else keys.bisect_left(prefix)
-        while i < len(keys):
-            key: str = keys[i]
-            if not key.startswith(prefix):
-                break  # sorted: past the prefix, nothing further can match
-            cut = key.find(delimiter, len(prefix)) if delimiter else -1
-            if cut >= 0:
-                common = key[: cut + len(delimiter)]
-                nxt = successor(common)
-                if common > after:  # a prefix at or before the marker was already returned
-                    if len(contents) + len(prefixes) >= max_keys:
-                        truncated = True
-                        break
-                    prefixes.append(common)
-                    last = common
-                if nxt is None:
-                    break
-                i = keys.bisect_left(nxt)
-                continue
+        start = keys.bisect_right(after) if after >= prefix else keys.bisect_left(prefix)
+        for key, common in roll_up(keys, start, prefix, delimiter):
+            if common is not None and common <= after:
+                continue  # a prefix at or before the marker was already returned
             if len(contents) + len(prefixes) >= max_keys:
                 truncated = True
                 break
-            contents.append(key)
-            last = key
-            i += 1
+            if common is None:
+                contents.append(key)
+                last = key
+            else:
+                prefixes.append(common)
+                last = common
         versions = bucket.versions_at(contents)
     return Page(versions, prefixes, truncated, last)

@@ -86,12 +86,14 @@ def part_number(params: Mapping[str, Any]) -> int:
     except (TypeError, ValueError):
         number = 0
     if not 1 <= number <= MAX_PARTS:
-        raise errors.invalid_argument(
-            f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive",
-            "partNumber",
-            value,
-        )
+        raise _invalid_part_number(value)
     return number
+
+
+def _invalid_part_number(value: Any) -> S3Error:
+    return errors.invalid_argument(
+        f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive", "partNumber", value
+    )
 
 
 class _AlsoHashing:
@@ -148,14 +150,7 @@ def upload_part_copy(b: Backend, params: Params, ctx: RequestContext) -> Params:
     source = versioning.lookup(src_bucket, src_key, src_version, versioning.COPY,
                                "x-amz-copy-source")
     conditions.check_read(params, source, copy=True)
-    if source.storage_class in names.ARCHIVED:
-        raise S3Error(
-            "InvalidObjectState",
-            "The operation is not valid for the source object's storage class. Restore the "
-            "object before copying it.",
-            403,
-            fields={"StorageClass": source.storage_class},
-        )
+    copy.check_not_archived(source)
     first, last = _copy_range(params.get("CopySourceRange"), source.size)
     if last - first + 1 > MAX_PART_COPY:
         raise errors.invalid_request(
@@ -235,29 +230,12 @@ def complete_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -
     _check_object_size(params.get("MpuObjectSize"), size)
     value = mpc.object_checksum(mode, [(p.checksums, p.size) for p in parts])
     mpc.verify_object_checksum(mode, sent, value)
-
-    md5 = hashlib.md5(b"".join(p.blob.md5 for p in parts)).digest()
-    full = {mode.algorithm: value} if mode.type == mpc.FULL_OBJECT else {}
-    blob = CompositeBlob([(p.blob, 0, p.size) for p in parts], md5=md5, checksums=full,
-                         multipart=True)
-    version = ObjectVersion(
-        key=key,
-        blob=blob,
-        last_modified=upload.initiated.replace(microsecond=0),
-        owner=upload.owner,
-        metadata=upload.metadata,
-        checksum_algorithm=mode.algorithm if mode.named else None,
-        checksum_value=value if mode.named else None,
-        checksum_type=mode.type,
-        storage_class=upload.storage_class,
-        tags=upload.tags,
-        **upload.headers,
-    )
+    version = _assembled(upload, parts, value)
     result: Params = {
         "Location": _location(ctx, bucket.name, key),
         "Bucket": bucket.name,
         "Key": key,
-        "ETag": blob.etag,
+        "ETag": version.etag,
         checksums.param_name(mode.algorithm): value,
         "ChecksumType": mode.type,
     }
@@ -274,6 +252,29 @@ def complete_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -
         return _replay(already.completion, listed, upload_id)
     uploads.finish(upload)
     return dict(result)
+
+
+def _assembled(upload: Upload, parts: list[Part], value: str) -> ObjectVersion:
+    """The object the upload completes into: a ``CompositeBlob`` of its parts (no byte is copied),
+    with the upload's metadata and ``value``, the object's checksum."""
+    mode = upload.mode
+    md5 = hashlib.md5(b"".join(p.blob.md5 for p in parts)).digest()
+    full = {mode.algorithm: value} if mode.type == mpc.FULL_OBJECT else {}
+    blob = CompositeBlob([(p.blob, 0, p.size) for p in parts], md5=md5, checksums=full,
+                         multipart=True)
+    return ObjectVersion(
+        key=upload.key,
+        blob=blob,
+        last_modified=upload.initiated.replace(microsecond=0),
+        owner=upload.owner,
+        metadata=upload.metadata,
+        checksum_algorithm=mode.algorithm if mode.named else None,
+        checksum_value=value if mode.named else None,
+        checksum_type=mode.type,
+        storage_class=upload.storage_class,
+        tags=upload.tags,
+        **upload.headers,
+    )
 
 
 def _listed_number(part: Mapping[str, Any]) -> int:
@@ -297,11 +298,7 @@ def _select(
     previous = 0
     for number, _ in listed:
         if not 1 <= number <= MAX_PARTS:
-            raise errors.invalid_argument(
-                f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive",
-                "partNumber",
-                number,
-            )
+            raise _invalid_part_number(number)
         if number <= previous:
             raise S3Error(
                 "InvalidPartOrder",

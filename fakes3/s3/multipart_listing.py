@@ -8,19 +8,18 @@ CommonPrefixes that count toward MaxUploads, as ListObjects does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
-from urllib.parse import quote
 
 from fakes3 import checksums
 from fakes3.context import RequestContext
-from fakes3.s3 import errors, names
+from fakes3.s3 import errors, listing, names
 from fakes3.s3.model import Backend
 from fakes3.s3.multipart_state import Upload, Uploads, uploads_of
 
 Params = dict[str, Any]
 
 MAX_PAGE = 1000
-_MAX_CHAR = 0x10FFFF
 
 
 def list_parts(b: Backend, params: Params, ctx: RequestContext) -> Params:
@@ -69,7 +68,7 @@ def list_multipart_uploads(b: Backend, params: Params, ctx: RequestContext) -> P
     # S3 ignores the upload-id-marker without a key-marker.
     id_marker = (params.get("UploadIdMarker") or "") if key_marker else ""
     requested, limit = _limit(params.get("MaxUploads"), "max-uploads")
-    enc = _encoder(params.get("EncodingType"))
+    enc = listing.encoder(params)
     uploads, prefixes, truncated = _page(uploads_of(bucket), prefix, delimiter, key_marker,
                                          id_marker, limit)
     out: Params = {
@@ -130,37 +129,17 @@ def _page(
         else:
             i = order.bisect_left((key_marker + "\x00", ""))  # every key after the marker
         i = max(i, order.bisect_left((prefix, "")))
-        while i < len(order):
-            key, upload_id = order[i]
-            if not key.startswith(prefix):
-                break  # sorted: past the prefix, nothing further can match
-            cut = key.find(delimiter, len(prefix)) if delimiter else -1
-            if cut >= 0:
-                common = key[: cut + len(delimiter)]
-                if common > key_marker:  # a prefix at or before the marker was already listed
-                    if len(uploads) + len(prefixes) >= limit:
-                        return uploads, prefixes, True
-                    prefixes.append(common)
-                nxt = _successor(common)
-                if nxt is None:
-                    break
-                i = order.bisect_left((nxt, ""))
-                continue
+        for (_, upload_id), common in listing.roll_up(order, i, prefix, delimiter, key_of=itemgetter(0),
+                                                      first_of=lambda key: (key, "")):
+            if common is not None and common <= key_marker:
+                continue  # a prefix at or before the marker was already listed
             if len(uploads) + len(prefixes) >= limit:
                 return uploads, prefixes, True
-            uploads.append(registry.lookup(upload_id))
-            i += 1
+            if common is None:
+                uploads.append(registry.lookup(upload_id))
+            else:
+                prefixes.append(common)
     return uploads, prefixes, False
-
-
-def _successor(prefix: str) -> str | None:
-    """The least string greater than every string that starts with ``prefix``."""
-    chars = list(prefix)
-    while chars:
-        last = ord(chars.pop())
-        if last < _MAX_CHAR:
-            return "".join(chars) + chr(last + 1)
-    return None
 
 
 def _integer(value: Any, argument: str) -> int:
@@ -184,14 +163,3 @@ def _limit(value: Any, argument: str) -> tuple[int, int]:
     number = _integer(value, argument)
     return number, min(number, MAX_PAGE)
 
-
-def _encoder(encoding: str | None) -> Callable[[str], str]:
-    if encoding is None:
-        return lambda s: s
-    if encoding != "url":
-        raise errors.invalid_argument(
-            "Invalid Encoding Method specified in Request. The only encoding-type is url.",
-            "encoding-type",
-            encoding,
-        )
-    return lambda s: quote(s, safe="/")

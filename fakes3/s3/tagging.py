@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl
 
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import errors, ingest, names, versioning
-from fakes3.s3.model import Backend, ObjectVersion
+from fakes3.s3 import errors, ingest, versioning
+from fakes3.s3.model import Backend
 
 Params = dict[str, Any]
 
@@ -101,17 +101,8 @@ def tag_set(tags: Mapping[str, str]) -> list[dict[str, str]]:
 
 
 def _retag(b: Backend, params: Params, tags: dict[str, str], method: str) -> Params:
-    key = params["Key"]
-    names.check_key(key)
-    bucket = b.store.bucket(params["Bucket"])
-    version_id = params.get("VersionId")
-    versioning.check_version_id(bucket, version_id)
-
-    def change(version: ObjectVersion) -> ObjectVersion:
-        return dataclasses.replace(version, tags=tags)
-
-    updated = bucket.update_version(key, versioning.picker(key, version_id, method), change)
-    return versioning.add_version_id({}, bucket, updated)
+    return versioning.update_subresource(
+        b, params, method, lambda bucket, version: dataclasses.replace(version, tags=tags))
 
 
 def put_object_tagging(b: Backend, params: Params, ctx: RequestContext) -> Params:
@@ -125,10 +116,7 @@ def delete_object_tagging(b: Backend, params: Params, ctx: RequestContext) -> Pa
 
 
 def get_object_tagging(b: Backend, params: Params, ctx: RequestContext) -> Params:
-    key = params["Key"]
-    names.check_key(key)
-    bucket = b.store.bucket(params["Bucket"])
-    version = versioning.lookup(bucket, key, params.get("VersionId"), versioning.SUB_GET)
+    bucket, version = versioning.subresource_version(b, params)
     out: Params = {"TagSet": tag_set(version.tags)}
     return versioning.add_version_id(out, bucket, version)
 

@@ -1,7 +1,8 @@
 """Opaque continuation tokens: they name where the next page starts, and nothing else.
 
-A token is base64 of a tag, the listing it belongs to and the last name returned, so a token from
-one bucket, operation or prefix is refused instead of silently listing the wrong range.
+A token is base64 of a tag, the listing it belongs to (operation and bucket, or account) and the
+last name returned, so a token from another listing is refused instead of silently listing the
+wrong range.
 """
 
 from __future__ import annotations

@@ -126,29 +126,21 @@ def _page(bucket: Bucket, prefix: str, delimiter: str, key_marker: str, version_
     with bucket.lock:  # one consistent snapshot of the page
         keys = bucket.all_keys
         if version_marker is not None and key_marker >= prefix:
-            i = keys.bisect_left(key_marker)  # resume inside the marker's key
+            start = keys.bisect_left(key_marker)  # resume inside the marker's key
         elif key_marker >= prefix:
-            i = keys.bisect_right(key_marker)
+            start = keys.bisect_right(key_marker)
         else:
-            i = keys.bisect_left(prefix)
-        while i < len(keys):
-            key: str = keys[i]
-            if not key.startswith(prefix):
-                break  # sorted: past the prefix, nothing further can match
-            cut = key.find(delimiter, len(prefix)) if delimiter else -1
-            if cut >= 0:
-                common = key[: cut + len(delimiter)]
-                if common > key_marker:  # a prefix at or before the marker was already returned
-                    if count >= max_keys:
-                        page.truncated = True
-                        break
-                    page.prefixes.append(common)
-                    page.last_key, page.last_version = common, None
-                    count += 1
-                nxt = listing.successor(common)
-                if nxt is None:
+            start = keys.bisect_left(prefix)
+        for key, common in listing.roll_up(keys, start, prefix, delimiter):
+            if common is not None:
+                if common <= key_marker:
+                    continue  # a prefix at or before the marker was already returned
+                if count >= max_keys:
+                    page.truncated = True
                     break
-                i = keys.bisect_left(nxt)
+                page.prefixes.append(common)
+                page.last_key, page.last_version = common, None
+                count += 1
                 continue
             versions = bucket.versions_of(key)
             latest = versions[-1] if versions else None
@@ -160,5 +152,4 @@ def _page(bucket: Bucket, prefix: str, delimiter: str, key_marker: str, version_
                 page.entries.append((version, version is latest))
                 page.last_key, page.last_version = key, version.version_id
                 count += 1
-            i += 1
     return page

@@ -26,7 +26,7 @@ from typing import Any
 
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import errors, ingest, version_ids
+from fakes3.s3 import errors, ingest, names, version_ids
 from fakes3.s3.model import (
     ENABLED,
     NULL_VERSION,
@@ -184,6 +184,32 @@ def lookup(bucket: Bucket, key: str, version_id: str | None, method: str,
     """The version a read names (the current one, or ``version_id``), checked as S3 checks it."""
     check_version_id(bucket, version_id, argument, malformed)
     return resolve(bucket.history(key), key, version_id, method)
+
+
+# -- subresources of a version (tagging, ACL) -----------------------------------------------
+
+
+def subresource_version(b: Backend, params: Params) -> tuple[Bucket, ObjectVersion]:
+    """The bucket, and the version whose subresource a GET (GetObjectTagging, ...) reads."""
+    key = params["Key"]
+    names.check_key(key)
+    bucket = b.store.bucket(params["Bucket"])
+    return bucket, lookup(bucket, key, params.get("VersionId"), SUB_GET)
+
+
+def update_subresource(b: Backend, params: Params, method: str,
+                       change: Callable[[Bucket, ObjectVersion], ObjectVersion]) -> Params:
+    """A subresource write (PutObjectTagging, PutObjectAcl, ...): the version the request names
+    is swapped for ``change(bucket, version)`` under the key's lock (model.Bucket.update_version),
+    with no new version ID, ETag or Last-Modified. Answers the version ID where S3 shows it."""
+    key = params["Key"]
+    names.check_key(key)
+    bucket = b.store.bucket(params["Bucket"])
+    version_id = params.get("VersionId")
+    check_version_id(bucket, version_id)
+    updated = bucket.update_version(key, picker(key, version_id, method),
+                                    lambda version: change(bucket, version))
+    return add_version_id({}, bucket, updated)
 
 
 # -- deletes --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fakes3.dynamodb.errors import validation
@@ -22,20 +23,8 @@ class Context:
     """
 
     def __init__(self, names: dict[str, str] | None, values: dict[str, Any] | None) -> None:
-        if names is not None:
-            if not names:
-                raise validation("ExpressionAttributeNames must not be empty")
-            for key in names:
-                if not _NAME_KEY.fullmatch(key):
-                    raise validation(f'ExpressionAttributeNames contains invalid key: Syntax error; '
-                                     f'key: "{key}"')
-        if values is not None:
-            if not values:
-                raise validation("ExpressionAttributeValues must not be empty")
-            for key in values:
-                if not _VALUE_KEY.fullmatch(key):
-                    raise validation(f'ExpressionAttributeValues contains invalid key: Syntax error; '
-                                     f'key: "{key}"')
+        _check_keys("ExpressionAttributeNames", names, _NAME_KEY)
+        _check_keys("ExpressionAttributeValues", values, _VALUE_KEY)
         self.names: dict[str, str] = dict(names or {})
         self.values: dict[str, AttributeValue] = {k: validate_value(v, k) for k, v in (values or {}).items()}
         self.used_names: set[str] = set()
@@ -56,11 +45,23 @@ class Context:
         return self.values[placeholder]
 
     def check_unused(self) -> None:
-        unused_names = [k for k in self.names if k not in self.used_names]
-        if unused_names:
-            raise validation("Value provided in ExpressionAttributeNames unused in expressions: "
-                             f"keys: {{{', '.join(unused_names)}}}")
-        unused_values = [k for k in self.values if k not in self.used_values]
-        if unused_values:
-            raise validation("Value provided in ExpressionAttributeValues unused in expressions: "
-                             f"keys: {{{', '.join(unused_values)}}}")
+        _check_used("ExpressionAttributeNames", self.names, self.used_names)
+        _check_used("ExpressionAttributeValues", self.values, self.used_values)
+
+
+def _check_keys(parameter: str, given: Mapping[str, Any] | None, pattern: re.Pattern[str]) -> None:
+    """A placeholder map as sent (None: not sent): not empty, and every key well formed."""
+    if given is None:
+        return
+    if not given:
+        raise validation(f"{parameter} must not be empty")
+    for key in given:
+        if not pattern.fullmatch(key):
+            raise validation(f'{parameter} contains invalid key: Syntax error; key: "{key}"')
+
+
+def _check_used(parameter: str, defined: Mapping[str, Any], used: set[str]) -> None:
+    unused = [k for k in defined if k not in used]
+    if unused:
+        raise validation(f"Value provided in {parameter} unused in expressions: "
+                         f"keys: {{{', '.join(unused)}}}")

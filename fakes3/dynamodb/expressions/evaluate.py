@@ -18,12 +18,22 @@ from fakes3.dynamodb.expressions.ast import (
     Operand,
     Or,
     Path,
+    PathElement,
     Value,
 )
 from fakes3.dynamodb.expressions.context import Context
 from fakes3.dynamodb.types import SCALAR_TYPES, AttributeValue, Item, compare, type_of, values_equal
 
 _SET_MEMBER = {"SS": "S", "NS": "N", "BS": "B"}
+
+
+def child(value: AttributeValue, element: PathElement) -> AttributeValue | None:
+    """The list element or map member of ``value`` that ``element`` names, or None when it has none."""
+    if isinstance(element, int):
+        items = value.get("L")
+        return items[element] if items is not None and element < len(items) else None
+    members = value.get("M")
+    return members.get(element) if members is not None else None
 
 
 def resolve(path: Path, item: Item | None) -> AttributeValue | None:
@@ -34,12 +44,7 @@ def resolve(path: Path, item: Item | None) -> AttributeValue | None:
     for element in path.elements[1:]:
         if current is None:
             return None
-        if isinstance(element, int):
-            items = current.get("L")
-            current = items[element] if items is not None and element < len(items) else None
-        else:
-            members = current.get("M")
-            current = members.get(element) if members is not None else None
+        current = child(current, element)
     return current
 
 

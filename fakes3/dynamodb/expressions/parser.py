@@ -97,6 +97,14 @@ class Parser:
     def at_keyword(self, word: str) -> bool:
         return self.peek().is_keyword(word)
 
+    def comma_separated(self, rule: Callable[[], T]) -> list[T]:
+        """``rule`` once, then again after each comma."""
+        items = [rule()]
+        while self.peek().is_punct(","):
+            self.advance()
+            items.append(rule())
+        return items
+
     def run(self, rule: Callable[[], T]) -> T:
         """Parse the whole text with ``rule``, then raise the syntax error or parse-phase fault."""
         try:
@@ -174,10 +182,7 @@ class Parser:
     def parse_call(self) -> Call:
         name = self.advance().text
         self.expect_punct("(")
-        args = [self.parse_operand()]
-        while self.peek().is_punct(","):
-            self.advance()
-            args.append(self.parse_operand())
+        args = self.comma_separated(self.parse_operand)
         self.expect_punct(")")
         if name not in self.functions:
             if name in checks.FUNCTIONS:
@@ -190,7 +195,7 @@ class Parser:
         token = self.peek()
         if token.is_punct("("):
             self.advance()
-            inner = self.parse_operand()
+            inner = self.parse_grouped()
             self.expect_punct(")")
             self.mark_parenthesized(inner)
             return inner
@@ -199,6 +204,10 @@ class Parser:
         if token.kind == VALUE:
             return self.parse_value()
         return self.parse_path()
+
+    def parse_grouped(self) -> Operand:
+        """What parentheses may hold where an operand is expected: another operand."""
+        return self.parse_operand()
 
 
 class ConditionParser(Parser):
@@ -287,10 +296,7 @@ class ConditionParser(Parser):
         if token.is_keyword("IN"):
             self.advance()
             self.expect_punct("(")
-            choices = [self.parse_operand()]
-            while self.peek().is_punct(","):
-                self.advance()
-                choices.append(self.parse_operand())
+            choices = self.comma_separated(self.parse_operand)
             self.expect_punct(")")
             self.check_operands((left, *choices))
             return In(left, tuple(choices))

@@ -12,6 +12,7 @@ from typing import Any
 from fakes3.dynamodb.expressions.ast import Path, Projection
 from fakes3.dynamodb.expressions.checks import Invalid, Validator
 from fakes3.dynamodb.expressions.context import Context
+from fakes3.dynamodb.expressions.evaluate import child
 from fakes3.dynamodb.expressions.parser import Parser
 from fakes3.dynamodb.expressions.paths import PathTree
 from fakes3.dynamodb.types import AttributeValue, Item, type_of
@@ -30,11 +31,7 @@ class ProjectionParser(Parser):
         return Projection(tuple(paths))
 
     def parse_paths(self) -> list[Path]:
-        paths = [self.parse_path()]
-        while self.peek().is_punct(","):
-            self.advance()
-            paths.append(self.parse_path())
-        return paths
+        return self.comma_separated(self.parse_path)
 
 
 def parse_projection(text: str, ctx: Context) -> Projection:
@@ -67,12 +64,7 @@ def project(item: Item, projection: Projection) -> Item:
         for element in path.elements[1:]:
             if value is None:
                 break
-            if isinstance(element, int):
-                elements = value.get("L")
-                value = elements[element] if elements is not None and element < len(elements) else None
-            else:
-                members = value.get("M")
-                value = members.get(element) if members is not None else None
+            value = child(value, element)
             chain.append(value)
         if value is None:
             continue

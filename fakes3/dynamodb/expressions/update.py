@@ -6,6 +6,8 @@ conflicts), then every value (placeholders, operands, ADD/DELETE operand types).
 
 from __future__ import annotations
 
+import functools
+
 from fakes3.dynamodb.expressions import checks
 from fakes3.dynamodb.expressions.ast import (
     Action,
@@ -20,7 +22,7 @@ from fakes3.dynamodb.expressions.ast import (
     Value,
 )
 from fakes3.dynamodb.expressions.context import Context
-from fakes3.dynamodb.expressions.lexer import NAME, VALUE
+from fakes3.dynamodb.expressions.lexer import NAME
 from fakes3.dynamodb.expressions.parser import MISPLACED_FUNCTION, MISUSED, SECTION, Parser
 from fakes3.dynamodb.expressions.paths import PathTree
 from fakes3.dynamodb.types import type_of
@@ -54,10 +56,7 @@ class UpdateParser(Parser):
             if clause in seen:
                 self.note(SECTION, f'The "{clause}" section can only be used once in an update expression;')
             seen.add(clause)
-            actions.append(self.parse_action(clause))
-            while self.peek().is_punct(","):
-                self.advance()
-                actions.append(self.parse_action(clause))
+            actions.extend(self.comma_separated(functools.partial(self.parse_action, clause)))
         return actions
 
     def _at_clause(self) -> bool:
@@ -89,19 +88,9 @@ class UpdateParser(Parser):
                 self.note(MISPLACED_FUNCTION, f"{MISUSED}list_append")
         return call
 
-    def parse_operand(self) -> Operand:
-        token = self.peek()
-        if token.is_punct("("):
-            self.advance()
-            inner = self.parse_set_value()
-            self.expect_punct(")")
-            self.mark_parenthesized(inner)
-            return inner
-        if token.kind == NAME and self.peek(1).is_punct("("):
-            return self.parse_call()
-        if token.kind == VALUE:
-            return self.parse_value()
-        return self.parse_path()
+    def parse_grouped(self) -> Operand:
+        """In a SET value, parentheses may also hold ``x + y`` / ``x - y``."""
+        return self.parse_set_value()
 
 
 def validate_actions(actions: list[Action]) -> None:
