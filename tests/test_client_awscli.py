@@ -136,16 +136,16 @@ def test_cp_of_a_text_file_guesses_its_content_type(aws, s3_client, tmp_path):
 
 
 def test_cp_of_a_large_file_uses_multipart_and_round_trips(aws, s3_client, tmp_path):
-    # Above the CLI's 8 MiB multipart threshold: CreateMultipartUpload, UploadPart x2,
+    # 40 MiB, above the CLI's 8 MiB multipart threshold: CreateMultipartUpload, UploadPart x6,
     # CompleteMultipartUpload up; ranged GETs down.
     s3_client.create_bucket(Bucket="cli-big")
-    data = payload(9 * 1024 * 1024 + 123, seed=2)
+    data = payload(40 * 1024 * 1024 + 123, seed=2)
     src = tmp_path / "big.bin"
     src.write_bytes(data)
     aws("s3", "cp", str(src), "s3://cli-big/big.bin")
     head = s3_client.head_object(Bucket="cli-big", Key="big.bin")
     assert head["ContentLength"] == len(data)
-    assert re.fullmatch(r'"[0-9a-f]{32}-2"', head["ETag"]), head["ETag"]  # two 8 MiB parts
+    assert re.fullmatch(r'"[0-9a-f]{32}-6"', head["ETag"]), head["ETag"]  # 40 MiB in 8 MiB parts
     dst = tmp_path / "big.out"
     aws("s3", "cp", "s3://cli-big/big.bin", str(dst))
     assert hashlib.sha256(dst.read_bytes()).digest() == hashlib.sha256(data).digest()

@@ -198,3 +198,15 @@ def test_copy_move_and_delete(s3, bucket, s3_client):
     assert s3_client.list_objects_v2(Bucket=bucket).get("Contents", []) == []
     with pytest.raises(FileNotFoundError):
         s3.open_input_file(f"{bucket}/src.txt")
+
+
+def test_a_large_parquet_file_is_written_in_parts_and_read_back(s3, bucket, s3_client):
+    rng = random.Random(11)
+    n = 1_500_000  # random 64-bit values barely compress: a ~24 MiB file, several parts
+    table = pa.table({"id": pa.array(range(n), pa.int64()),
+                      "value": pa.array([rng.getrandbits(63) for _ in range(n)], pa.int64())})
+    pq.write_table(table, f"{bucket}/large/data.parquet", filesystem=s3, row_group_size=250_000)
+    head = s3_client.head_object(Bucket=bucket, Key="large/data.parquet")
+    assert head["ContentLength"] > 16 * 1024 * 1024
+    assert head["ETag"].rstrip('"').split("-")[-1].isdigit()  # a multipart object
+    assert pq.read_table(f"{bucket}/large/data.parquet", filesystem=s3).equals(table)
