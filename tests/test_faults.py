@@ -415,3 +415,68 @@ def test_profile_s3_compatible_weak(s3):
     s3.put_object(Bucket=BUCKET, Key="k", Body=b"one", IfNoneMatch="*")
     s3.put_object(Bucket=BUCKET, Key="k", Body=b"two", IfNoneMatch="*")  # condition ignored
     assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"two"
+
+
+def test_stale_read_for_a_wall_clock_window(faults, s3, monkeypatch):
+    from fakes3.faults import lag, stale_read
+
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"v1")
+    faults.add(stale_read(seconds=60), operation="PutObject")
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"v2")
+    for _ in range(3):  # any number of reads inside the window
+        assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"v1"
+    later = lag.time.monotonic() + 61
+    monkeypatch.setattr(lag.time, "monotonic", lambda: later)
+    assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"v2"
+
+
+def test_latency_delays_the_answer(fakes3, faults, s3):
+    from fakes3.faults import latency
+
+    faults.add(latency(0.2), operation="HeadBucket", times=1)
+    s3.head_bucket(Bucket=BUCKET)
+    entry = [e for e in fakes3.journal.entries() if e.operation == "HeadBucket"][-1]
+    assert entry.faults and entry.complete - entry.invoke >= 0.2
+
+
+def test_a_hold_after_applying_shows_the_write_before_it_is_acknowledged(faults, s3):
+    faults.add(hold_action("ack", phase="after"), operation="PutObject", key="k")
+    with ThreadPoolExecutor(1) as pool:
+        putting = pool.submit(s3.put_object, Bucket=BUCKET, Key="k", Body=b"applied")
+        faults.holds["ack"].wait_arrived(1, timeout=30)
+        assert not putting.done()
+        assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"applied"
+        faults.holds["ack"].release()
+        putting.result(timeout=30)
+
+
+def test_ambiguous_timeout_outlasts_the_client_after_applying(fakes3, faults, s3):
+    from botocore.exceptions import ReadTimeoutError
+
+    impatient = client(fakes3, read_timeout=0.5, connect_timeout=5)
+    faults.add(ambiguous("timeout", seconds=2.0), operation="PutObject", times=1)
+    with pytest.raises(ReadTimeoutError):
+        impatient.put_object(Bucket=BUCKET, Key="slow", Body=b"applied anyway")
+    assert s3.get_object(Bucket=BUCKET, Key="slow")["Body"].read() == b"applied anyway"
+
+
+@pytest.mark.parametrize("operation", ["DeleteObject", "CompleteMultipartUpload"])
+def test_ignore_conditions_on_deletes_and_completes(operation):
+    from fakes3 import FakeAWS
+
+    with FakeAWS(min_part_size=1) as aws:
+        s3c = aws.client("s3")
+        s3c.create_bucket(Bucket=BUCKET)
+        s3c.put_object(Bucket=BUCKET, Key="k", Body=b"v1")
+        aws.faults.add(ignore_conditions(), operation=operation)
+        if operation == "DeleteObject":
+            s3c.delete_object(Bucket=BUCKET, Key="k", IfMatch='"0000"')  # not checked
+            with pytest.raises(s3c.exceptions.NoSuchKey):
+                s3c.get_object(Bucket=BUCKET, Key="k")
+        else:
+            upload = s3c.create_multipart_upload(Bucket=BUCKET, Key="k")["UploadId"]
+            part = s3c.upload_part(Bucket=BUCKET, Key="k", UploadId=upload, PartNumber=1, Body=b"v2")
+            parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+            s3c.complete_multipart_upload(Bucket=BUCKET, Key="k", UploadId=upload, IfNoneMatch="*",
+                                          MultipartUpload=parts)
+            assert s3c.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"v2"

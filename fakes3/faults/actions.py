@@ -99,20 +99,24 @@ class TornPut(Action):
 @dataclass(frozen=True)
 class StaleRead(Action):
     """After the matching write, the next ``reads`` GET/HEAD of the key see the state before it
-    (the previous version, a 404 after a create, the old object after a delete)."""
+    (the previous version, a 404 after a create, the old object after a delete); or, with
+    ``seconds``, every read for that long (wall time)."""
 
     type: ClassVar[str] = "stale_read"
     phase: str = "after"
     reads: int = 1
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
 class ListLag(Action):
-    """After the matching write, the next ``listings`` LISTs still show the key as it was."""
+    """After the matching write, the next ``listings`` LISTs (or, with ``seconds``, every LIST
+    for that long) still show the key as it was."""
 
     type: ClassVar[str] = "list_lag"
     phase: str = "after"
     listings: int = 1
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -239,14 +243,14 @@ def torn_put(visible: str = "prefix") -> TornPut:
     return action
 
 
-def stale_read(reads: int = 1) -> StaleRead:
-    action = StaleRead(reads=reads)
+def stale_read(reads: int = 1, seconds: float = 0.0) -> StaleRead:
+    action = StaleRead(reads=reads, seconds=seconds)
     _validate(action)
     return action
 
 
-def list_lag(listings: int = 1) -> ListLag:
-    action = ListLag(listings=listings)
+def list_lag(listings: int = 1, seconds: float = 0.0) -> ListLag:
+    action = ListLag(listings=listings, seconds=seconds)
     _validate(action)
     return action
 

@@ -7,29 +7,23 @@ replica that has not caught up would. Strongly consistent reads always see the l
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 from typing import Any
 
 from fakes3.context import RequestContext
 from fakes3.faults import actions as A
+from fakes3.faults.lag import Lag
 from fakes3.faults.rules import Call
 
 WRITES = ("PutItem", "UpdateItem", "DeleteItem")
-
-
-@dataclasses.dataclass
-class _Stale:
-    before: dict[str, Any] | None
-    remaining: int
 
 
 class DynamoDBEffects:
     def __init__(self, service: Any) -> None:
         self.service = service
         self._lock = threading.Lock()
-        self._stale: dict[tuple[str, str], _Stale] = {}
+        self._stale: dict[tuple[str, str], Lag] = {}
 
     def reset(self) -> None:
         with self._lock:
@@ -51,18 +45,18 @@ class DynamoDBEffects:
               result: dict[str, Any], memo: Any) -> dict[str, Any]:
         if memo is not None:
             key, before = memo
-            reads = max(a.reads for a in actions if isinstance(a, A.StaleRead))
+            action = next(a for a in actions if isinstance(a, A.StaleRead))
             with self._lock:
-                self._stale[(params["TableName"], _canonical(key))] = _Stale(before, reads)
+                self._stale[(params["TableName"], _canonical(key))] = Lag(before, action.reads,
+                                                                           action.seconds)
         if call.operation == "GetItem" and not params.get("ConsistentRead"):
             slot = (params.get("TableName", ""), _canonical(params.get("Key") or {}))
             with self._lock:
                 stale = self._stale.get(slot)
-                if stale is not None:
-                    stale.remaining -= 1
-                    if stale.remaining <= 0:
-                        del self._stale[slot]
-            if stale is not None:
+                seen = stale is not None and stale.use()
+                if stale is not None and stale.spent:
+                    del self._stale[slot]
+            if stale is not None and seen:
                 result = {k: v for k, v in result.items() if k != "Item"}
                 if stale.before is not None:
                     result["Item"] = stale.before

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fakes3.faults import actions as A
+from fakes3.faults.lag import Lag
 from fakes3.faults.rules import Call
 from fakes3.s3.blobs import Blob
 from fakes3.s3.model import MISSING, ObjectVersion, Owner
@@ -29,12 +30,6 @@ WRITES = ("PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject", 
 class _InFlight:
     visible: str
     received: bytearray = dataclasses.field(default_factory=bytearray)
-
-
-@dataclasses.dataclass
-class _Lagging:
-    before: ObjectVersion | None  # the key's version before the write
-    remaining: int
 
 
 class _Tee:
@@ -63,8 +58,8 @@ class S3Effects:
         self.service = service
         self._lock = threading.Lock()
         self._inflight: dict[tuple[str, str], _InFlight] = {}
-        self._stale: dict[tuple[str, str], _Lagging] = {}
-        self._lagging: dict[tuple[str, str], _Lagging] = {}
+        self._stale: dict[tuple[str, str], Lag] = {}
+        self._lagging: dict[tuple[str, str], Lag] = {}
         service.store.read_hook = self.read_view
 
     def reset(self) -> None:
@@ -96,9 +91,10 @@ class S3Effects:
             for action in actions:
                 for key, version in (memo or {}).items():
                     if isinstance(action, A.StaleRead):
-                        self._stale[(call.bucket or "", key)] = _Lagging(version, action.reads)
+                        self._stale[(call.bucket or "", key)] = Lag(version, action.reads, action.seconds)
                     elif isinstance(action, A.ListLag):
-                        self._lagging[(call.bucket or "", key)] = _Lagging(version, action.listings)
+                        lag = Lag(version, action.listings, action.seconds)
+                        self._lagging[(call.bucket or "", key)] = lag
         if call.operation in ("ListObjects", "ListObjectsV2") and call.bucket:
             url = params.get("EncodingType") == "url"
             encode = (lambda k: quote(k, safe="/")) if url else (lambda k: k)
@@ -120,9 +116,11 @@ class S3Effects:
             stale = self._stale.get((bucket, key))
             if stale is None:
                 return None
-            stale.remaining -= 1
-            if stale.remaining <= 0:
+            seen = stale.use()
+            if stale.spent:
                 del self._stale[(bucket, key)]
+            if not seen:
+                return None
             return stale.before if stale.before is not None else MISSING
 
     def _lagging_listing(self, bucket: str, result: dict[str, Any], encode: Any,
@@ -130,10 +128,13 @@ class S3Effects:
         """A listing as it looked before the lagging writes: their new keys hidden, their deleted
         keys shown again (where they fall inside this page; not folded into CommonPrefixes)."""
         with self._lock:
-            lagging = {k: v for (b, k), v in self._lagging.items() if b == bucket}
-            for key, state in lagging.items():
-                state.remaining -= 1
-                if state.remaining <= 0:
+            lagging = {}
+            for (b, key), state in list(self._lagging.items()):
+                if b != bucket:
+                    continue
+                if state.use():
+                    lagging[key] = state
+                if state.spent:
                     del self._lagging[(bucket, key)]
         if not lagging:
             return result
