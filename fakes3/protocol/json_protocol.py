@@ -231,9 +231,29 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 # Responses
 
 
+def _attribute_value_json(value: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB's AttributeValue without the shape walk (a Query's items are nearly all of its
+    response): only binaries need encoding, maps and lists recurse."""
+    out: dict[str, Any] = {}
+    for kind, item in value.items():
+        if kind == "M":
+            out[kind] = {k: _attribute_value_json(v) for k, v in item.items()}
+        elif kind == "L":
+            out[kind] = [_attribute_value_json(v) for v in item]
+        elif kind == "B":
+            out[kind] = base64.b64encode(item).decode()
+        elif kind == "BS":
+            out[kind] = [base64.b64encode(v).decode() for v in item]
+        elif item is not None:
+            out[kind] = item
+    return out
+
+
 def to_json(shape: Shape, value: Any) -> Any:
     """One value as JSON data, by its shape: members the shape does not name are dropped."""
     kind = shape.type_name
+    if kind == "structure" and shape.name == "AttributeValue":
+        return _attribute_value_json(value)
     if kind == "structure":
         assert isinstance(shape, StructureShape)
         out = {}
@@ -245,6 +265,8 @@ def to_json(shape: Shape, value: Any) -> Any:
     if kind == "list":
         return [to_json(shape.member, v) for v in value]
     if kind == "map":
+        if shape.value.name == "AttributeValue":  # an item: skip a call per attribute
+            return {k: _attribute_value_json(v) for k, v in value.items()}
         return {k: to_json(shape.value, v) for k, v in value.items()}
     if kind == "blob":
         return base64.b64encode(value if isinstance(value, bytes | bytearray) else
