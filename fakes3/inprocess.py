@@ -56,6 +56,7 @@ from botocore.httpsession import URLLib3Session
 from urllib3.exceptions import ProtocolError
 
 from fakes3.faults.controller import DropConnection
+from fakes3.protocol.body import ReadStream
 
 if TYPE_CHECKING:
     from fakes3.server import FakeAWS
@@ -73,7 +74,7 @@ _READ_SIZE = 1 << 16
 # -- the WSGI exchange ---------------------------------------------------------------------------
 
 
-class _RequestBody(io.RawIOBase):
+class _RequestBody(ReadStream):
     """``wsgi.input`` over whatever botocore holds as the body: bytes, a file, or an iterable."""
 
     def __init__(self, body: Any) -> None:
@@ -92,9 +93,6 @@ class _RequestBody(io.RawIOBase):
         else:
             self._chunks = iter(body)
 
-    def readable(self) -> bool:
-        return True
-
     def read(self, size: int | None = -1) -> bytes:
         if self._file is not None:
             data = self._file.read() if size is None or size < 0 else self._file.read(size)
@@ -108,24 +106,8 @@ class _RequestBody(io.RawIOBase):
         data, self._pending = self._pending[:want], self._pending[want:]
         return data
 
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
-    def readline(self, size: int | None = -1) -> bytes:
-        out = bytearray()
-        while size is None or size < 0 or len(out) < size:
-            byte = self.read(1)
-            if not byte:
-                break
-            out += byte
-            if byte == b"\n":
-                break
-        return bytes(out)
-
-
-class ResponseBody(io.RawIOBase):
+class ResponseBody(ReadStream):
     """The app's response iterable, read like a urllib3 ``HTTPResponse`` (``read``, ``stream``).
 
     botocore wraps it in a ``StreamingBody`` for streaming operations (GetObject) and otherwise
@@ -138,9 +120,6 @@ class ResponseBody(io.RawIOBase):
         self._pending = b""
         self._request = request
         self._done = False
-
-    def readable(self) -> bool:
-        return True
 
     def _next(self) -> bytes | None:
         if self._done:
@@ -171,11 +150,6 @@ class ResponseBody(io.RawIOBase):
         else:
             data, self._pending = self._pending[:amt], self._pending[amt:]
         return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
     def stream(self, amt: int = _READ_SIZE, decode_content: bool | None = None) -> Iterator[bytes]:
         while data := self.read(amt):

@@ -9,12 +9,10 @@ refused), so a chunk can be handed whole to a signature check.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
-from typing import Any
 
 from fakes3.errors import S3Error
-from fakes3.protocol.body import Readable
+from fakes3.protocol.body import LineReadable, ReadStream
 
 MAX_CHUNK = 16 * 1024 * 1024
 MAX_LINE = 4096
@@ -32,16 +30,13 @@ def incomplete_body() -> S3Error:
     )
 
 
-class AwsChunkedReader(io.RawIOBase):
-    def __init__(self, raw: Readable, observer: ChunkObserver | None = None) -> None:
+class AwsChunkedReader(ReadStream):
+    def __init__(self, raw: LineReadable, observer: ChunkObserver | None = None) -> None:
         self._raw = raw
         self._observer = observer
         self._chunk = memoryview(b"")
         self._done = False
         self.trailers: dict[str, str] = {}
-
-    def readable(self) -> bool:
-        return True
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
@@ -52,11 +47,6 @@ class AwsChunkedReader(io.RawIOBase):
             self._next_chunk()
         data, self._chunk = self._chunk[:size], self._chunk[size:]
         return bytes(data)
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
     def _next_chunk(self) -> None:
         size_text, _, extension = self._line().partition(";")
@@ -96,28 +86,15 @@ class AwsChunkedReader(io.RawIOBase):
             n -= len(data)
         return b"".join(parts)
 
-    def _readline(self) -> bytes:
-        # Byte by byte: the framed body may be a plain stream without readline. Lines here are
-        # a few dozen bytes once per chunk, so this costs nothing measurable.
-        out = bytearray()
-        while len(out) < MAX_LINE:
-            byte = self._raw.read(1)
-            if not byte:
-                break
-            out += byte
-            if byte == b"\n":
-                break
-        return bytes(out)
-
     def _line(self) -> str:
-        line = self._readline()
+        line = self._raw.readline(MAX_LINE)
         if not line.endswith(b"\n"):
             raise incomplete_body()
         return line.rstrip(b"\r\n").decode("latin-1")
 
     def _read_trailers(self) -> None:
         while True:
-            line = self._readline()
+            line = self._raw.readline(MAX_LINE)
             text = line.rstrip(b"\r\n").decode("latin-1")
             if not text:
                 return  # the empty line that ends the trailers, or the end of the body

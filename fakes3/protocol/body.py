@@ -15,7 +15,24 @@ class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-class RequestBody(io.RawIOBase):
+class LineReadable(Readable, Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+class ReadStream(io.RawIOBase):
+    """A read-only stream whose subclasses define only ``read``; ``readinto`` (and through it
+    io's ``readline``, ``readlines`` and iteration) follow from it."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class RequestBody(ReadStream):
     def __init__(self, stream: Readable, length: int | None, *, framed: bool = False) -> None:
         self._stream = stream
         # A framed stream (aws-chunked) ends itself, and must be read to its end for its trailers;
@@ -31,9 +48,6 @@ class RequestBody(io.RawIOBase):
     def consumed(self) -> bool:
         return self._remaining == 0
 
-    def readable(self) -> bool:
-        return True
-
     def read(self, size: int | None = -1) -> bytes:
         if self._remaining is not None:
             if self._remaining <= 0:
@@ -44,11 +58,6 @@ class RequestBody(io.RawIOBase):
         if self._remaining is not None:
             self._remaining -= len(data)
         return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
     def iter_chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
         while chunk := self.read(size):
