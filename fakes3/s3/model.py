@@ -276,6 +276,15 @@ class Bucket:
                 if entry.pins == 0 and not entry.versions and self._entries.get(key) is entry:
                     del self._entries[key]
 
+    def _check(self, entry: KeyEntry, check: Check | None, operation: str) -> ObjectVersion | None:
+        """A write's condition on the key's current version, then the fault window between the
+        check and the act (caller holds the key's lock); returns that current version."""
+        previous = entry.current
+        if check is not None:
+            check(previous)
+        self._hook(operation, entry)
+        return previous
+
     def _hook(self, operation: str, entry: KeyEntry) -> None:
         hook = self._store.fault_hook
         if hook is not None:
@@ -321,10 +330,7 @@ class Bucket:
         ``after`` runs with the stored version while the key's lock is still held.
         """
         with self._writing(version.key) as entry:
-            previous = entry.current
-            if check is not None:
-                check(previous)
-            self._hook("put", entry)
+            self._check(entry, check, "put")
             with self.lock:
                 stored = self._stamp(version)
                 # A "null" version (unversioned or suspended) replaces the key's null version.
@@ -341,10 +347,7 @@ class Bucket:
         ``marker`` becomes the current version. Suspended: ``marker``, as the null version,
         replaces the null version."""
         with self._writing(key) as entry:
-            previous = entry.current
-            if check is not None:
-                check(previous)
-            self._hook("delete", entry)
+            previous = self._check(entry, check, "delete")
             removed = next((v for v in entry.versions if v.version_id == NULL_VERSION), None)
             with self.lock:
                 if self.versioning is None or marker is None:
@@ -368,10 +371,7 @@ class Bucket:
                        check: Check | None = None) -> ObjectVersion | None:
         """Remove one version or delete marker for good; returns it (None: there was none)."""
         with self._writing(key) as entry:
-            previous = entry.current
-            if check is not None:
-                check(previous)
-            self._hook("delete", entry)
+            previous = self._check(entry, check, "delete")
             target = next((v for v in entry.versions if v.version_id == version_id), None)
             if target is None:
                 return None
