@@ -9,20 +9,31 @@ arithmetic to the real service, not merely to itself.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import io
 import time
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
-from botocore.auth import HmacV1Auth, HmacV1QueryAuth, S3SigV4Auth, S3SigV4QueryAuth
+from botocore.auth import HmacV1Auth, HmacV1QueryAuth, S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fakes3.auth import Credential, CredentialStore, Verifier
 from fakes3.auth.errors import JSON_SERVICE_ERRORS, AuthError, for_json_service
 from fakes3.auth.signing import sign_headers
-from fakes3.auth.sigv4 import Scope, signing_key, trailer_string_to_sign
+from fakes3.auth.sigv4 import (
+    Scope,
+    canonical_path,
+    normalized_path,
+    sign,
+    signing_key,
+    trailer_string_to_sign,
+)
 from fakes3.protocol.http import Headers, HttpRequest
 from fakes3.protocol.s3_http import decode_body
 
@@ -364,6 +375,86 @@ def test_signing_keys_are_cached():
         _verify(_botocore_signed("GET", "http://127.0.0.1:4566/bkt/k"))
     info = signing_key.cache_info()
     assert info.misses == 1 and info.hits == 2
+
+
+def test_sign_is_hmac_sha256_for_keys_of_any_length():
+    for key in (b"", b"k", signing_key(SECRET, "20130524", "us-east-1", "s3"), b"x" * 64, b"y" * 65):
+        assert sign(key, "text \u00e9") == hmac.new(key, "text \u00e9".encode(), "sha256").hexdigest()
+
+
+# -- the canonical request, against botocore's ---------------------------------------------------
+
+_TOKEN = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=8)
+_VALUE = st.text(st.sampled_from("aZ09 \t-_.:/;,=\"'()"), max_size=12)
+
+
+class _Recording:
+    """A botocore signer that keeps the canonical request it signed."""
+
+    canonical = ""
+
+    def canonical_request(self, request: Any) -> str:
+        self.canonical = super().canonical_request(request)  # type: ignore[misc]
+        return self.canonical
+
+
+class _S3Recording(_Recording, S3SigV4Auth):
+    pass
+
+
+class _GenericRecording(_Recording, SigV4Auth):
+    pass
+
+
+@pytest.mark.parametrize(("raw", "s3", "other"), [
+    ("/", "/", "/"),
+    ("/bkt/plain-key_1.txt~", "/bkt/plain-key_1.txt~", "/bkt/plain-key_1.txt~"),
+    ("/test$file.text", "/test%24file.text", "/test%24file.text"),
+    ("/a b/%7e%41%2F", "/a%20b/~A/", "/a%20b/%257e%2541%252F"),
+    ("/a/./b/../c//d/", "/a/./b/../c//d/", "/a/c/d/"),
+])
+def test_canonical_paths(raw, s3, other):
+    """S3's path is decoded and encoded once, not normalised; other services' is normalised and
+    encoded as sent, so a second time (as botocore's SigV4Auth does)."""
+    assert (canonical_path(raw), normalized_path(raw)) == (s3, other)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    service=st.sampled_from(["s3", "dynamodb"]),
+    method=st.sampled_from(["GET", "PUT", "HEAD", "POST", "DELETE"]),
+    path=st.lists(st.sampled_from(["a", "b c", "..", ".", "", "é~ü", "%41", "+", "x;y=z", "*'!"]),
+                  max_size=5).map("/".join),
+    query=st.lists(st.tuples(st.text(max_size=6), st.text(max_size=6)), max_size=4),
+    headers=st.dictionaries(st.one_of(_TOKEN.map("x-test-".__add__), _TOKEN.map("x-amz-meta-".__add__),
+                                      st.just("content-type"), st.just("range")), _VALUE, max_size=4),
+    body=st.binary(max_size=8),
+)
+def test_the_canonical_request_is_botocores(service, method, path, query, headers, body):
+    """Whatever botocore signs verifies, and the canonical request the verifier builds (shown by a
+    signature mismatch) is botocore's: paths (S3's as sent; other services' normalised and encoded
+    twice), queries, header values (trimmed) and payload hashes."""
+    url = "http://127.0.0.1:4566/" + quote(path, safe="/~")
+    if query:
+        url += "?" + "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in query)
+    request = AWSRequest(method=method, url=url, data=body, headers=dict(headers))
+    signer = (_S3Recording if service == "s3" else _GenericRecording)(Credentials(AKID, SECRET),
+                                                                     service, "eu-west-1")
+    signer.add_auth(request)
+    parts = urlsplit(request.url)
+    sent = Headers({**{k: str(v) for k, v in request.headers.items()}, "Host": parts.netloc,
+                    "Content-Length": str(len(body))})
+    payload_hash = None if service == "s3" else hashlib.sha256(body).hexdigest()
+
+    def authenticate(headers: Headers) -> object:
+        return verifier(time.time()).authenticate(method, parts.path, parts.query, headers,
+                                                  service=service, payload_hash=payload_hash)
+
+    authenticate(sent)
+    tampered = sent["Authorization"].rsplit("=", 1)[0] + "=" + "0" * 64
+    err = rejected(authenticate, sent.replaced({"Authorization": tampered}))
+    assert err.code == "SignatureDoesNotMatch"
+    assert err.fields["CanonicalRequest"] == signer.canonical
 
 
 def test_every_failure_maps_to_a_json_service_error():

@@ -14,11 +14,12 @@ which boto3 and the AWS CLI presign with by default in us-east-1) is verified to
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from fakes3.auth import errors, sigv2
 from fakes3.auth.credentials import DEFAULT_ACCOUNT_ID, Clock, Credential, CredentialStore
@@ -30,13 +31,19 @@ from fakes3.auth.sigv4 import (
     amz_timestamp,
     canonical_path,
     canonical_query,
-    canonical_request_and_string_to_sign,
+    canonical_request,
+    normalized_path,
     parse_amz_date,
     query_pairs,
     same_signature,
     sign,
+    signed_header_names,
     signing_key,
+    string_to_sign,
 )
+
+if TYPE_CHECKING:
+    from fakes3.protocol.http import Headers
 
 AuthMode = Literal["strict", "open"]
 MODES: tuple[AuthMode, ...] = ("strict", "open")
@@ -49,10 +56,14 @@ STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 STREAMING_SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 _ECDSA = ("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER")
+# What x-amz-content-sha256 may hold besides a hex SHA-256 of the body.
+_PAYLOAD_LITERALS = frozenset((UNSIGNED_PAYLOAD, STREAMING_UNSIGNED_TRAILER, STREAMING_SIGNED,
+                               STREAMING_SIGNED_TRAILER))
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 _PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date",
                    "X-Amz-SignedHeaders", "X-Amz-Expires")
+_V4_QUERY_PARAMS = frozenset(("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"))
 _CREDENTIAL_FORM = 'expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".'
 
 
@@ -77,7 +88,7 @@ class Principal:
 ANONYMOUS_PRINCIPAL = Principal(ANONYMOUS)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made on every request, and a frozen init costs 3x as much
 class Authentication:
     principal: Principal
     # What remains to check while the body is read (None: nothing).
@@ -88,14 +99,13 @@ class Authentication:
 
 @dataclass(frozen=True)
 class _Claim:
-    """What a SigV4 request says about itself, before any of it is believed."""
+    """What a SigV4 request says about itself, before any of it is believed; but its signature
+    and session token, so that a header's claim can be cached (see _header_claim)."""
 
     scope: Scope
-    signed_headers: tuple[str, ...]
-    signature: str
+    signed_headers: tuple[str, ...]  # as signed_header_names gives them
     timestamp: str  # 20130524T000000Z
     when: float
-    token: str | None
     presigned: bool
     expires: int = 0
     expires_text: str = ""
@@ -109,13 +119,14 @@ class Verifier:
         self.store = store
         self.mode: AuthMode = mode
         self.clock = clock
+        self._principals: dict[str, Principal] = {}  # see _principal
 
     def authenticate(
         self,
         method: str,
         raw_path: str,
         raw_query: str,
-        headers: Mapping[str, str],
+        headers: Headers,
         *,
         service: str = "s3",
         payload_hash: str | None = None,
@@ -126,8 +137,11 @@ class Verifier:
         ``payload_hash``: the body's SHA-256, for services whose clients send no
         x-amz-content-sha256 (JSON protocols hash the body they have already read).
         ``vhost_bucket``: the bucket named by the Host header (SigV2 signs ``/bucket/key``)."""
-        pairs = query_pairs(raw_query)
-        params = {k.decode("latin-1"): v.decode("utf-8", "replace") for k, v in pairs}
+        if raw_query:
+            pairs = query_pairs(raw_query)
+            params = {k.decode("latin-1"): v.decode("utf-8", "replace") for k, v in pairs}
+        else:  # most requests
+            pairs, params = [], {}
         if self.mode == "open":
             return self._open(headers, params)
         mechanism = _mechanism(headers, params)
@@ -140,33 +154,32 @@ class Verifier:
             return self._sigv2(mechanism == "v2-query", method, raw_path, raw_query, headers,
                                params, vhost_bucket)
         if mechanism == "v4-header":
-            claim = _header_claim(headers["authorization"], headers, service)
+            claim, signature = _header_claim(headers["authorization"], headers, service)
+            token = headers.get("x-amz-security-token")
         else:
             claim = _query_claim(params, service)
-        credential = self._credential(claim.scope.access_key, claim.token)
+            signature, token = params["X-Amz-Signature"], params.get("X-Amz-Security-Token")
+        scope = claim.scope
+        credential = self._credential(scope.access_key, token)
         self._check_time(claim)
         if not claim.presigned and service == "s3":
             _check_all_amz_headers_signed(headers, claim.signed_headers)
-        sent_hash = _signed_payload_hash(headers, claim, service, payload_hash)
-        key = signing_key(credential.secret_key, claim.scope.date, claim.scope.region,
-                          claim.scope.service)
-        path = canonical_path(raw_path) if service == "s3" else raw_path
-        query = canonical_query(pairs, exclude="X-Amz-Signature" if claim.presigned else None)
-        canonical, string_to_sign = canonical_request_and_string_to_sign(
-            method=method, path=path, query=query, headers=headers,
-            signed_headers=claim.signed_headers, payload_hash=sent_hash,
-            timestamp=claim.timestamp, scope=claim.scope)
-        if not same_signature(sign(key, string_to_sign), claim.signature):
-            raise errors.signature_mismatch(claim.scope.access_key, string_to_sign,
-                                            claim.signature, canonical)
-        principal = Principal.of(credential)
+        sent_hash = _signed_payload_hash(headers, claim.presigned, service, payload_hash)
+        key = signing_key(credential.secret_key, scope.date, scope.region, scope.service)
+        path = canonical_path(raw_path) if service == "s3" else normalized_path(raw_path)
+        query = canonical_query(pairs, "X-Amz-Signature" if claim.presigned else None) if pairs else ""
+        canonical = canonical_request(method, path, query, headers, claim.signed_headers, sent_hash)
+        to_sign = string_to_sign(claim.timestamp, scope, canonical)
+        if not same_signature(sign(key, to_sign), signature):
+            raise errors.signature_mismatch(scope.access_key, to_sign, signature, canonical)
         check: PayloadCheck | None = None
         if sent_hash in (STREAMING_SIGNED, STREAMING_SIGNED_TRAILER):
-            check = ChunkSignatureCheck(key, claim.timestamp, claim.scope, claim.signature,
+            check = ChunkSignatureCheck(key, claim.timestamp, scope, signature,
                                         trailer=sent_hash == STREAMING_SIGNED_TRAILER)
-        elif sent_hash != payload_hash:  # a hash the caller computed needs no second look
-            check = _payload_check(headers, sent_hash)
-        return Authentication(principal, check, claim.scope.region)
+        elif sent_hash not in _PAYLOAD_LITERALS and sent_hash != payload_hash:
+            # A hex SHA-256 (checked in _signed_payload_hash) the caller has not computed itself.
+            check = _hash_check(headers, sent_hash)
+        return Authentication(self._principal(credential), check, scope.region)
 
     def authenticate_post_policy(self, policy: str, signature: str, *, credential: str | None = None,
                                  access_key: str | None = None, token: str | None = None) -> Principal:
@@ -212,6 +225,14 @@ class Verifier:
         sent_hash = headers.get("x-amz-content-sha256")
         return Authentication(Principal(account, access_key, credential),
                               _payload_check(headers, sent_hash))
+
+    def _principal(self, credential: Credential) -> Principal:
+        """``Principal.of(credential)``, made once per credential. The store replaces a key's
+        credential rather than change it, so a stale entry is told by identity."""
+        principal = self._principals.get(credential.access_key)
+        if principal is None or principal.credential is not credential:
+            principal = self._principals[credential.access_key] = Principal.of(credential)
+        return principal
 
     def _credential(self, access_key: str, token: str | None) -> Credential:
         if token is not None:
@@ -281,15 +302,14 @@ class Verifier:
         string_to_sign = sigv2.string_to_sign(method, headers, amz, date_line, resource, raw_query)
         if not same_signature(sigv2.signature(credential.secret_key, string_to_sign), provided):
             raise errors.signature_mismatch(access_key, string_to_sign, provided)
-        return Authentication(Principal.of(credential),
+        return Authentication(self._principal(credential),
                               _payload_check(headers, headers.get("x-amz-content-sha256")))
 
 
 def _mechanism(headers: Mapping[str, str], params: Mapping[str, str]) -> str | None:
     """v4-header, v4-query, v2-header, v2-query, or None (unsigned)."""
     authorization = headers.get("authorization")
-    v4_query = any(name in params for name in ("X-Amz-Algorithm", "X-Amz-Credential",
-                                                "X-Amz-Signature"))
+    v4_query = not _V4_QUERY_PARAMS.isdisjoint(params)
     v2_query = "AWSAccessKeyId" in params or "Signature" in params
     if authorization is not None:
         if v4_query or v2_query:
@@ -310,16 +330,32 @@ def _mechanism(headers: Mapping[str, str], params: Mapping[str, str]) -> str | N
 # -- parsing ------------------------------------------------------------------------------------
 
 
-def _header_claim(authorization: str, headers: Mapping[str, str], service: str) -> _Claim:
-    rest = authorization.strip().partition(" ")[2]
+def _header_claim(authorization: str, headers: Mapping[str, str], service: str) -> tuple[_Claim, str]:
+    """The claim of an ``Authorization: AWS4-HMAC-SHA256 ...`` header, and its signature."""
+    date_text: str = headers.get("x-amz-date") or headers.get("date") or ""
+    components = authorization.strip().partition(" ")[2]
+    rest, comma, last = components.rpartition(",")
+    last = last.strip()
+    if comma and last.startswith("Signature="):
+        # The signature last, as every SDK writes it: what comes before it is the same on every
+        # request of a client, and its date changes once a second, so their parse is cached.
+        return _cached_claim(rest, date_text, service, True)[0], last[10:].strip()
+    return _parse_header_claim(components, date_text, service, False)
+
+
+def _parse_header_claim(components_text: str, date_text: str, service: str,
+                        signature_apart: bool) -> tuple[_Claim, str]:
+    """The claim of an Authorization header's components (``signature_apart``: but its
+    Signature, taken off by the caller) and x-amz-date (or Date); the Signature if among them."""
     components: dict[str, str] = {}
-    for part in rest.split(","):
+    for part in components_text.split(","):
         name, sep, value = part.strip().partition("=")
         if not sep:
             raise errors.header_malformed(
                 f'the authorization component "{part.strip()}" is malformed.')
         components[name] = value.strip()
-    if not {"Credential", "SignedHeaders", "Signature"} <= components.keys():
+    if not ({"Credential", "SignedHeaders"} <= components.keys()
+            and (signature_apart or "Signature" in components)):
         raise errors.header_malformed("the authorization header requires three components: "
                                       "Credential, SignedHeaders, and Signature.")
     scope = Scope.parse(components["Credential"])
@@ -328,7 +364,6 @@ def _header_claim(authorization: str, headers: Mapping[str, str], service: str) 
     if not scope.access_key:
         raise errors.header_malformed("a non-empty Access Key (AKID) must be provided in the "
                                       "credential.")
-    date_text: str = headers.get("x-amz-date") or headers.get("date") or ""
     when = parse_amz_date(date_text) if date_text else None
     if when is None:
         raise errors.missing_date()
@@ -339,8 +374,13 @@ def _header_claim(authorization: str, headers: Mapping[str, str], service: str) 
     if scope.service != service:
         raise errors.header_malformed(f'incorrect service "{scope.service}". This endpoint '
                                       f'belongs to "{service}".')
-    return _Claim(scope, _signed_headers(components["SignedHeaders"]), components["Signature"],
-                  timestamp, when, headers.get("x-amz-security-token"), presigned=False)
+    claim = _Claim(scope, signed_header_names(components["SignedHeaders"]), timestamp, when,
+                   presigned=False)
+    return claim, components.get("Signature", "")
+
+
+# Errors are raised, not cached: only well-formed claims fill the cache.
+_cached_claim = functools.lru_cache(maxsize=1024)(_parse_header_claim)
 
 
 def _query_claim(params: Mapping[str, str], service: str) -> _Claim:
@@ -380,13 +420,8 @@ def _query_claim(params: Mapping[str, str], service: str) -> _Claim:
         raise errors.query_malformed(
             f'Error parsing the X-Amz-Credential parameter; incorrect service "{scope.service}". '
             f'This endpoint belongs to "{service}".')
-    return _Claim(scope, _signed_headers(params["X-Amz-SignedHeaders"]),
-                  params["X-Amz-Signature"], timestamp, when, params.get("X-Amz-Security-Token"),
+    return _Claim(scope, signed_header_names(params["X-Amz-SignedHeaders"]), timestamp, when,
                   presigned=True, expires=expires, expires_text=expires_text)
-
-
-def _signed_headers(text: str) -> tuple[str, ...]:
-    return tuple(name.strip().lower() for name in text.split(";") if name.strip())
 
 
 def _claimed_access_key(headers: Mapping[str, str], params: Mapping[str, str]) -> str | None:
@@ -402,20 +437,20 @@ def _claimed_access_key(headers: Mapping[str, str], params: Mapping[str, str]) -
 # -- headers and body ---------------------------------------------------------------------------
 
 
-def _check_all_amz_headers_signed(headers: Mapping[str, str], signed: tuple[str, ...]) -> None:
-    missing = sorted(name.lower() for name in headers
-                     if name.lower().startswith("x-amz-") and name.lower() not in signed)
+def _check_all_amz_headers_signed(headers: Headers, signed: tuple[str, ...]) -> None:
+    missing = [name for name in headers.lower_names()
+               if name.startswith("x-amz-") and name not in signed]
     if missing:
-        raise errors.headers_not_signed(missing)
+        raise errors.headers_not_signed(sorted(missing))
 
 
-def _signed_payload_hash(headers: Mapping[str, str], claim: _Claim, service: str,
+def _signed_payload_hash(headers: Mapping[str, str], presigned: bool, service: str,
                          payload_hash: str | None) -> str:
     """The payload hash the signature covers: x-amz-content-sha256 as sent, else UNSIGNED-PAYLOAD
     for a presigned URL, else (not for S3) the hash of the body the caller has read."""
     sent_hash = headers.get("x-amz-content-sha256")
     if sent_hash is None:
-        if claim.presigned:
+        if presigned:
             sent_hash = UNSIGNED_PAYLOAD
         elif service == "s3" or payload_hash is None:
             raise errors.missing_content_sha256()
@@ -426,17 +461,23 @@ def _signed_payload_hash(headers: Mapping[str, str], claim: _Claim, service: str
 
 
 def _check_payload_value(value: str) -> None:
+    if value in _PAYLOAD_LITERALS:
+        return
     if value in _ECDSA:
         raise errors.unsupported_mechanism()
-    if value not in (UNSIGNED_PAYLOAD, STREAMING_UNSIGNED_TRAILER, STREAMING_SIGNED,
-                     STREAMING_SIGNED_TRAILER) and not _HEX_SHA256.fullmatch(value):
+    if not _HEX_SHA256.fullmatch(value):
         raise errors.invalid_content_sha256(value)
 
 
 def _payload_check(headers: Mapping[str, str], sent_hash: str | None) -> PayloadCheck | None:
-    """A hex x-amz-content-sha256: checked now if the body is empty, else as it is read."""
+    """A hex x-amz-content-sha256 (anything else is let be): see _hash_check."""
     if sent_hash is None or not _HEX_SHA256.fullmatch(sent_hash):
         return None
+    return _hash_check(headers, sent_hash)
+
+
+def _hash_check(headers: Mapping[str, str], sent_hash: str) -> PayloadCheck | None:
+    """A hex x-amz-content-sha256: checked now if the body is empty, else as it is read."""
     length = headers.get("content-length")
     if length == "0" or (length is None and "transfer-encoding" not in headers):
         if sent_hash.lower() != EMPTY_SHA256_HASH:
