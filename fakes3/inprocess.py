@@ -38,6 +38,7 @@ aiobotocore (s3fs) and non-Python clients do not use ``URLLib3Session``; they ne
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import logging
@@ -222,23 +223,30 @@ def build_environ(request: AWSPreparedRequest, url: SplitResult, remote_port: in
     for name, value in request.headers.items():
         if isinstance(value, bytes):
             value = value.decode("latin-1")
-        key = name.encode("latin-1")
+        key, wsgi_key = _header_keys(name)
+        data = value.encode("latin-1")
         if key in raw:  # a repeated header is folded, as the HTTP server does
-            raw[key] += b", " + value.encode("latin-1")
+            raw[key] += b", " + data
         else:
-            raw[key] = value.encode("latin-1")
-        upper = name.upper().replace("-", "_")
-        if upper in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            environ[upper] = value
+            raw[key] = data
+        if wsgi_key in environ and wsgi_key.startswith("HTTP_"):
+            environ[wsgi_key] = f"{environ[wsgi_key]}, {value}"
         else:
-            wsgi_key = "HTTP_" + upper
-            environ[wsgi_key] = f"{environ[wsgi_key]}, {value}" if wsgi_key in environ else value
+            environ[wsgi_key] = value
     if "HTTP_HOST" not in environ:  # urllib3 adds Host from the URL when the signer did not
         default = port == _DEFAULT_PORTS.get(scheme)
         host = url.hostname or "127.0.0.1"
         environ["HTTP_HOST"] = host if default else f"{host}:{port}"
         raw[b"Host"] = environ["HTTP_HOST"].encode("latin-1")
     return environ
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_keys(name: str) -> tuple[bytes, str]:
+    """A header's name in the raw header block and its environ key: worked out once per name, as
+    a client sends the same dozen names on every request."""
+    upper = name.upper().replace("-", "_")
+    return name.encode("latin-1"), upper if upper in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + upper
 
 
 def call_app(app: WsgiApp, request: AWSPreparedRequest, url: SplitResult, remote_port: int) -> AWSResponse:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -20,7 +20,8 @@ from botocore.model import OperationModel, Shape, StructureShape
 from fakes3 import checksums
 from fakes3.errors import S3Error
 from fakes3.protocol.body import RequestBody
-from fakes3.protocol.values import from_text, to_text
+from fakes3.protocol.http import Headers
+from fakes3.protocol.values import from_text, is_plain_text, text_formatter, to_text
 
 S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -92,8 +93,9 @@ class _Plan:
     """Where each input member of an operation travels, worked out once per operation."""
 
     uri: tuple[tuple[str, str], ...]
-    query: tuple[tuple[str, Shape, str], ...]
-    headers: dict[str, tuple[str, Shape, str]]  # lower-case header name -> (member, shape, wire)
+    query: dict[str, tuple[str, Shape, bool]]  # query name -> (member, shape, plain text)
+    query_maps: tuple[str, ...]  # members that take the whole query string
+    headers: dict[str, tuple[str, Shape, str, bool]]  # lower-case name -> (member, shape, wire, plain)
     prefixed: tuple[tuple[str, str], ...]  # (member, lower-case prefix) of "headers" maps
     payload: tuple[str, Shape] | None
 
@@ -104,9 +106,10 @@ def _plan(op: OperationModel) -> _Plan | None:
     if shape is None:
         return None
     uri: list[tuple[str, str]] = []
-    query: list[tuple[str, Shape, str]] = []
+    query: dict[str, tuple[str, Shape, bool]] = {}
+    query_maps: list[str] = []
     prefixed: list[tuple[str, str]] = []
-    headers: dict[str, tuple[str, Shape, str]] = {}
+    headers: dict[str, tuple[str, Shape, str, bool]] = {}
     payload_name = shape.serialization.get("payload")
     payload = None
     for name, member in shape.members.items():
@@ -114,15 +117,17 @@ def _plan(op: OperationModel) -> _Plan | None:
         wire = member.serialization.get("name", name)
         if where == "uri":
             uri.append((name, wire))
+        elif where == "querystring" and member.type_name == "map":
+            query_maps.append(name)
         elif where == "querystring":
-            query.append((name, member, wire))
+            query[wire] = (name, member, is_plain_text(member))
         elif where == "header":
-            headers[wire.lower()] = (name, member, wire)
+            headers[wire.lower()] = (name, member, wire, is_plain_text(member))
         elif where == "headers":
             prefixed.append((name, wire.lower()))
         elif name == payload_name:
             payload = (name, member)
-    return _Plan(tuple(uri), tuple(query), headers, tuple(prefixed), payload)
+    return _Plan(tuple(uri), query, tuple(query_maps), headers, tuple(prefixed), payload)
 
 
 def parse_request(
@@ -139,17 +144,21 @@ def parse_request(
     for name, wire in plan.uri:
         if wire in uri_params:
             params[name] = uri_params[wire]
-    for name, member, wire in plan.query:
-        if member.type_name == "map":
-            params[name] = dict(query)
-        elif wire in query:
-            params[name] = from_text(member, query[wire], wire)
-    # A request carries a dozen headers, an operation models up to fifty: walk the request's.
-    for header, value in headers.items():
-        lower = header.lower()
-        hit = plan.headers.get(lower)
+    # A request carries a few query parameters and a dozen headers, an operation models up to
+    # fifty: walk the request's.
+    for name in plan.query_maps:
+        params[name] = dict(query)
+    for wire, text in query.items():
+        hit = plan.query.get(wire)
         if hit is not None:
-            params[hit[0]] = from_text(hit[1], value, hit[2])
+            params[hit[0]] = text if hit[2] else from_text(hit[1], text, wire)
+    pairs = headers.lower_items() if isinstance(headers, Headers) else (
+        (name.lower(), value) for name, value in headers.items())
+    for lower, value in pairs:
+        found = plan.headers.get(lower)
+        if found is not None:
+            name, member, wire, plain = found
+            params[name] = value if plain else from_text(member, value, wire)
             continue
         for name, prefix in plan.prefixed:
             if lower.startswith(prefix):
@@ -239,42 +248,101 @@ def _from_xml(shape: Shape, elem: Element) -> Any:
 Body = bytes | Iterable[bytes]
 
 
-def serialize_response(
-    op: OperationModel, result: Mapping[str, Any]
-) -> tuple[int, list[tuple[str, str]], Body]:
-    status = int(op.http.get("responseCode", 200))
-    headers: list[tuple[str, str]] = []
+# Where an output member travels (besides the payload).
+_HEADER, _PREFIXED, _STATUS, _ELEMENT = range(4)
+# (member, where, header name or prefix, how a header value is written: str but for headers)
+_Step = tuple[str, int, str, Callable[[Any], str]]
+
+
+@dataclass(frozen=True, eq=False)
+class _Output:
+    """Where each output member of an operation travels, worked out once per operation.
+
+    A result holds a handful of the output shape's members (GetObject: 10 of 60), and a handler
+    returns the same keys request after request: the response is built from a layout per set of
+    keys, the members it holds in the shape's order, which is the order of the headers and of
+    the XML document's elements.
+    """
+
+    shape: StructureShape
+    status: int
+    members: dict[str, tuple[int, _Step]]  # every member but the payload -> (place in shape, step)
+    payload: str | None
+    root: str
+    layouts: dict[tuple[str, ...], tuple[_Step, ...]] = field(default_factory=dict)
+
+    MAX_LAYOUTS = 64  # per operation; handlers return a few key sets each
+
+    def layout(self, keys: tuple[str, ...]) -> tuple[_Step, ...]:
+        layout = self.layouts.get(keys)
+        if layout is None:
+            places = sorted(self.members[k] for k in keys if k in self.members)
+            layout = tuple(step for _, step in places)
+            if len(self.layouts) >= self.MAX_LAYOUTS:
+                self.layouts.clear()
+            self.layouts[keys] = layout
+        return layout
+
+
+@functools.cache
+def _output(op: OperationModel) -> _Output | None:
     shape = op.output_shape
     if shape is None:
-        return status, headers, b""
-    payload_name = shape.serialization.get("payload")
-    body_members = []
-    for name, member in shape.members.items():
-        value = result.get(name)
-        if value is None:
+        return None
+    assert isinstance(shape, StructureShape)
+    payload = shape.serialization.get("payload")
+    members: dict[str, tuple[int, _Step]] = {}
+    for place, (name, member) in enumerate(shape.members.items()):
+        if name == payload:
             continue
         where = member.serialization.get("location")
         wire = member.serialization.get("name", name)
         if where == "header":
-            headers.append((wire, to_text(member, value, "rfc822")))
+            members[name] = (place, (name, _HEADER, wire, text_formatter(member, "rfc822")))
         elif where == "headers":
-            headers.extend((wire + k, str(v)) for k, v in value.items())
+            members[name] = (place, (name, _PREFIXED, wire, str))
         elif where == "statusCode":
-            status = int(value)
-        elif name != payload_name:
-            body_members.append(name)
-    if payload_name:
-        return status, headers, _payload_body(op, shape.members[payload_name], result.get(payload_name))
+            members[name] = (place, (name, _STATUS, wire, str))
+        else:
+            members[name] = (place, (name, _ELEMENT, wire, str))
     root = RESPONSE_ROOTS.get(op.name) or shape.name.removesuffix("Output") + "Result"
+    return _Output(shape, int(op.http.get("responseCode", 200)), members, payload, root)
+
+
+def serialize_response(
+    op: OperationModel, result: Mapping[str, Any]
+) -> tuple[int, list[tuple[str, str]], Body]:
+    out = _output(op)
+    if out is None:
+        return int(op.http.get("responseCode", 200)), [], b""
+    status = out.status
+    headers: list[tuple[str, str]] = []
+    body_members = []
+    for name, where, wire, write in out.layout(tuple(result)):
+        value = result[name]
+        if value is None:
+            continue
+        if where == _HEADER:
+            headers.append((wire, write(value)))
+        elif where == _PREFIXED:
+            headers.extend((wire + k, write(v)) for k, v in value.items())
+        elif where == _STATUS:
+            status = int(value)
+        else:
+            body_members.append(name)
+    if out.payload:
+        member = out.shape.members[out.payload]
+        return status, headers, _payload_body(op, member, result.get(out.payload))
+    root = out.root
     if op.name == "GetBucketLocation":  # the one document whose root element is the value
         text = escape(result.get("LocationConstraint") or "")  # empty for us-east-1
         return status, headers, _document(f'<{root} xmlns="{S3_NAMESPACE}">{text}</{root}>')
     if not body_members:
         return status, headers, b""
-    out: list[str] = [f'<{root} xmlns="{S3_NAMESPACE}">']
-    _structure_to_xml(shape, result, out, only=body_members)
-    out.append(f"</{root}>")
-    return status, headers, _document("".join(out))
+    xml: list[str] = [f'<{root} xmlns="{S3_NAMESPACE}">']
+    _structure_to_xml(out.shape, result, xml, only=body_members)
+    xml.append(f"</{root}>")
+    return status, headers, _document("".join(xml))
 
 
 def _payload_body(op: OperationModel, member: Shape, value: Any) -> Body:

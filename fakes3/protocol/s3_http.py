@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from botocore.model import ServiceModel
+from botocore.model import OperationModel, ServiceModel
 
 from fakes3.auth import errors as auth_errors
 from fakes3.auth.anonymous import AccessPolicy, anonymous_may_proceed
@@ -26,7 +26,7 @@ from fakes3.protocol import restxml
 from fakes3.protocol.awschunked import AwsChunkedReader
 from fakes3.protocol.body import RequestBody
 from fakes3.protocol.http import Headers, HttpRequest
-from fakes3.protocol.s3_routing import Route, Target, build_routes, resolve, split_target
+from fakes3.protocol.s3_routing import Route, Router, Target, build_routes, host_bucket, split_target
 from fakes3.protocol.service_models import service_model
 
 Handler = Callable[[str, dict[str, Any], RequestContext], dict[str, Any]]
@@ -48,44 +48,61 @@ class S3Protocol:
                  access: AccessPolicy | None = None, browser_post: BrowserPost | None = None) -> None:
         self.model: ServiceModel = service_model("s3")
         self.routes: dict[tuple[str, str], list[Route]] = build_routes(self.model)
+        self.router = Router(self.routes)
         self.handler = handler
         self.vhost_domains = tuple(d.lower().strip(".") for d in vhost_domains)
         self.access = access
         self.browser_post = browser_post
+        # Per operation, looked up on every request: botocore's model answers through a
+        # Python-level cache of its own.
+        self._operations: dict[str, OperationModel] = {}
+        self._statuses: dict[str, int] = {}
 
     def target(self, request: HttpRequest) -> Target:
         return split_target(request.raw_path, request.headers.get("host", ""), self.vhost_domains)
 
+    def vhost_bucket(self, request: HttpRequest) -> str | None:
+        """The bucket the Host header names (virtual-host style), which SigV2 signs."""
+        return host_bucket(request.headers.get("host", ""), self.vhost_domains)
+
+    def operation_model(self, operation: str) -> OperationModel:
+        op = self._operations.get(operation)
+        if op is None:
+            op = self._operations[operation] = self.model.operation_model(operation)
+        return op
+
     def operation(self, request: HttpRequest, target: Target) -> str:
-        name = resolve(self.routes, request.method, target.scope, request.query,
-                       request.headers.lower_names())
+        scope = target.scope
+        name = self.router.resolve(request.method, scope, request.query,
+                                   request.headers.lower_names())
         if name is None:
             raise S3Error(
                 "MethodNotAllowed",
                 f"The specified method is not allowed against this resource: {request.method} "
-                f"on {'the service' if target.scope == 'service' else 'a ' + target.scope} "
+                f"on {'the service' if scope == 'service' else 'a ' + scope} "
                 "matches no S3 operation.",
                 405,
-                fields={"Method": request.method, "ResourceType": target.scope.upper()},
+                fields={"Method": request.method, "ResourceType": scope.upper()},
             )
         return name
 
     def handle(self, request: HttpRequest, ctx: RequestContext) -> Response:
         """Answer one S3 request; AWSError is turned into S3's error document by the caller."""
         target = self.target(request)
-        ctx.resource = "/" + "/".join(p for p in (target.bucket, target.key) if p)
-        if (self.browser_post is not None and request.method == "POST" and target.bucket is not None
-                and target.key is None and resolve(self.routes, "POST", "bucket", request.query,
-                                                   request.headers.lower_names()) is None):
+        bucket, key = target
+        ctx.resource = "/" + "/".join(filter(None, target))
+        if (self.browser_post is not None and request.method == "POST" and bucket is not None
+                and key is None and self.router.resolve("POST", "bucket", request.query,
+                                                        request.headers.lower_names()) is None):
             ctx.operation = POST_OBJECT
             _, body = decode_body(request, ctx.payload_check)
-            return self.browser_post(request, body, target.bucket, ctx, self.handler)
+            return self.browser_post(request, body, bucket, ctx, self.handler)
         operation = self.operation(request, target)
         ctx.operation = operation
         self.authorize(request, target, operation, ctx)
-        op = self.model.operation_model(operation)
+        op = self.operation_model(operation)
         headers, body = decode_body(request, ctx.payload_check)
-        uri = {"Bucket": target.bucket or "", "Key": target.key or ""}
+        uri = {"Bucket": bucket or "", "Key": key or ""}
         params = restxml.parse_request(op, uri, request.query, headers, body)
         result = self.handler(operation, params, ctx)
         _, out_headers, out_body = restxml.serialize_response(op, result)
@@ -101,23 +118,32 @@ class S3Protocol:
 
     def authorize(self, request: HttpRequest, target: Target, operation: str, ctx: RequestContext) -> None:
         """403 AccessDenied unless the principal may run ``operation`` (the access policy decides)."""
-        detail = {"version_id": request.query.get("versionId"),
-                  "copy_source": request.headers.get("x-amz-copy-source")}
-        if ctx.account_id == ANONYMOUS:
-            allowed = anonymous_may_proceed("s3", operation, target.bucket, target.key, self.access,
-                                            **detail)
+        access = self.access
+        anonymous = ctx.account_id == ANONYMOUS
+        if access is None and not anonymous:
+            return  # no policy: signed requests go on
+        version_id = request.query.get("versionId")
+        copy_source = request.headers.get("x-amz-copy-source")
+        if anonymous:
+            allowed = anonymous_may_proceed("s3", operation, target.bucket, target.key, access,
+                                            version_id=version_id, copy_source=copy_source)
         else:
-            allowed = self.access is None or self.access.may_proceed(
-                ctx.account_id, operation, target.bucket, target.key, **detail)
+            assert access is not None
+            allowed = access.may_proceed(ctx.account_id, operation, target.bucket, target.key,
+                                         version_id=version_id, copy_source=copy_source)
         if not allowed:
             raise auth_errors.access_denied()
 
     def success_status(self, operation: str, result: dict[str, Any]) -> int:
-        if operation == POST_OBJECT:
-            return int(result.get("Status", 204))
-        if operation in ("GetObject", "HeadObject") and result.get("ContentRange"):
+        if operation in _RANGED and result.get("ContentRange"):
             return 206
-        return int(self.model.operation_model(operation).http.get("responseCode", 200))
+        status = self._statuses.get(operation)
+        if status is None:
+            if operation == POST_OBJECT:
+                return int(result.get("Status", 204))
+            http = self.operation_model(operation).http
+            status = self._statuses[operation] = int(http.get("responseCode", 200))
+        return status
 
     def error(self, request: HttpRequest, err: AWSError, ctx: RequestContext) -> Response:
         headers = list(err.headers.items())
@@ -128,6 +154,9 @@ class S3Protocol:
         body = restxml.serialize_error(err.code, err.message, fields, ctx.request_id, ctx.host_id)
         headers += [XML, ("Content-Length", str(len(body)))]
         return err.status, headers, (body,)
+
+
+_RANGED = frozenset({"GetObject", "HeadObject"})  # 206 Partial Content when a range was served
 
 
 def decode_body(request: HttpRequest,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email.utils
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from botocore.model import Shape
@@ -16,12 +18,32 @@ ISO8601 = "%Y-%m-%dT%H:%M:%S.000Z"
 
 
 def format_timestamp(value: dt.datetime, fmt: str) -> str:
-    value = value.astimezone(dt.UTC)
     if fmt == "rfc822":
-        return email.utils.format_datetime(value, usegmt=True)
+        return http_date(value)
+    value = value.astimezone(dt.UTC)
     if fmt == "unixTimestamp":
         return str(int(value.timestamp()))
     return value.strftime(ISO8601)
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_http_dates: dict[dt.datetime, str] = {}
+
+
+def http_date(value: dt.datetime) -> str:
+    """``Tue, 03 Mar 2026 12:00:00 GMT``, as ``email.utils.format_datetime(usegmt=True)`` writes
+    it (Last-Modified on every GET and HEAD). Remembered per value: S3 stamps objects to the
+    second, so many share one, and a client reads the same objects again."""
+    text = _http_dates.get(value)
+    if text is None:
+        utc = value.astimezone(dt.UTC)
+        text = (f"{_DAYS[utc.weekday()]}, {utc.day:02d} {_MONTHS[utc.month - 1]} {utc.year:04d} "
+                f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d} GMT")
+        if len(_http_dates) >= 4096:
+            _http_dates.clear()
+        _http_dates[value] = text
+    return text
 
 
 def parse_timestamp(text: str) -> dt.datetime:
@@ -65,6 +87,25 @@ def from_text(shape: Shape, text: str, member_name: str) -> Any:
             fields={"ArgumentName": member_name, "ArgumentValue": text},
         ) from exc
     return text
+
+
+def is_plain_text(shape: Shape) -> bool:
+    """Whether ``from_text`` hands this shape's text back as it is (plain strings)."""
+    return shape.type_name == "string" and not shape.serialization.get("jsonvalue")
+
+
+def text_formatter(shape: Shape, timestamp_format: str) -> Callable[[Any], str]:
+    """``to_text`` for one shape, chosen once: for most members (strings, numbers) it is ``str``."""
+    kind = shape.type_name
+    if kind in ("integer", "long", "float", "double") or is_plain_text(shape):
+        return str
+    if kind == "timestamp" and shape.serialization.get("timestampFormat", timestamp_format) == "rfc822":
+        return _rfc822_text
+    return functools.partial(to_text, shape, timestamp_format=timestamp_format)
+
+
+def _rfc822_text(value: Any) -> str:
+    return http_date(value) if isinstance(value, dt.datetime) else str(value)
 
 
 def to_text(shape: Shape, value: Any, timestamp_format: str) -> str:
