@@ -18,7 +18,7 @@ from fakes3.context import RequestContext
 from fakes3.errors import AWSError
 from fakes3.faults import actions as A
 from fakes3.faults.holds import Holds
-from fakes3.faults.journal import Journal
+from fakes3.faults.journal import Entry, Journal
 from fakes3.faults.profiles import profile_rules
 from fakes3.faults.rules import Call, Rule, make_match, rule_from_json
 
@@ -29,12 +29,19 @@ ErrorFactory = Callable[[str, str, int], AWSError]
 Chooser = Callable[[Rule, Call, int], bool | None]
 
 CONDITION_PARAMS = ("IfMatch", "IfNoneMatch")
+# (service, operation) pairs whose candidate rules are remembered, per snapshot of the rules.
+MAX_INDEXED = 4096
 
 ActionT = TypeVar("ActionT", bound=A.Action)
 
 
 class Effects(Protocol):
     """Service-specific fault effects around an operation (see ``s3_effects``)."""
+
+    def idle(self, operation: str) -> bool:
+        """Whether a call of ``operation`` to which no action applies may skip ``before``,
+        ``after`` and ``done`` (they would change nothing): the seam's fast path asks first."""
+        ...
 
     def before(self, call: Call, actions: list[A.Action],
                params: dict[str, Any]) -> tuple[dict[str, Any], Any]: ...
@@ -68,6 +75,11 @@ class FaultController:
     def __init__(self, *, profile: str = "aws", journal_size: int = 100_000) -> None:
         self._lock = threading.Lock()
         self._rules: list[Rule] = []
+        # The rules as one snapshot, with the ones each (service, operation) could match: replaced
+        # (never changed in place) whenever the rules change, so a request reads a consistent pair.
+        self._view: tuple[tuple[Rule, ...], dict[tuple[str, str], tuple[Rule, ...]]] = ((), {})
+        # Calls in progress that some action applies to: ``between`` has nothing to do while 0.
+        self._firing = 0
         self.profile = "aws"
         self.holds = Holds()
         self.journal = Journal(journal_size)
@@ -101,6 +113,7 @@ class FaultController:
             if any(r.id == rule.id for r in self._rules):
                 raise A.RuleError("id", f"a rule with id {rule.id!r} exists already")
             self._rules.append(rule)
+            self._changed()
         return rule
 
     def remove(self, rule: Rule | str) -> bool:
@@ -108,7 +121,25 @@ class FaultController:
         with self._lock:
             before = len(self._rules)
             self._rules = [r for r in self._rules if r.id != rule_id]
+            self._changed()
             return len(self._rules) != before
+
+    def _changed(self) -> None:
+        """A new snapshot of the rules, with an empty index (caller holds ``_lock``)."""
+        self._view = (tuple(self._rules), {})
+
+    def candidates(self, service: str, operation: str) -> tuple[Rule, ...]:
+        """The rules, in order, that could match a call of ``operation`` on ``service`` (their
+        bucket, key and table still to be matched); computed once per snapshot of the rules."""
+        rules, index = self._view
+        if not rules:
+            return ()
+        found = index.get((service, operation))
+        if found is None:
+            found = tuple(r for r in rules if r.match.could_match(service, operation))
+            if len(index) < MAX_INDEXED:  # operation names are a small set, but IMDS paths are not
+                index[(service, operation)] = found
+        return found
 
     def rules(self) -> list[Rule]:
         with self._lock:
@@ -119,6 +150,7 @@ class FaultController:
         (stale reads, lagging listings); the journal is kept."""
         with self._lock:
             self._rules = []
+            self._changed()
         self.holds.clear()
         for effects in self.effects.values():
             effects.reset()
@@ -129,56 +161,94 @@ class FaultController:
         rules = profile_rules(name)
         with self._lock:
             self._rules = [r for r in self._rules if not r.from_profile]
+            self._changed()
         self.profile = name
         for rule in rules:
             rule.from_profile = True
             self._install(rule)
 
     def decide(self, call: Call) -> list[tuple[Rule, A.Action]]:
-        return [(r, r.action) for r in self.rules() if r.decide(call, self.chooser)]
+        candidates = self.candidates(call.service, call.operation)
+        if not candidates:
+            return []
+        return [(r, r.action) for r in candidates if r.decide(call, self.chooser)]
 
     # -- the seam -------------------------------------------------------------------------------
 
     def seam(self, service: str, handler: Handler, describe: Callable[[str, dict[str, Any]], Call],
              make_error: ErrorFactory, success_status: Callable[[str, dict[str, Any]], int]) -> Handler:
+        journal = self.journal
+        begin, end = journal.begin, journal.end
+
         def wrapped(operation: str, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
             call = describe(operation, params)
-            entry = self.journal.begin(ctx.request_id, service, operation, connection=ctx.connection,
-                                       access_key=ctx.access_key, bucket=call.bucket, key=call.key,
-                                       table=call.table)
-            fired = Fired(call, self.decide(call))
-            entry.faults = [f"{rule.id}:{action.type}" for rule, action in fired.actions]
-            self._local.fired = fired
+            entry = begin(ctx.request_id, service, operation, ctx.connection, ctx.access_key,
+                          call.bucket, call.key, call.table)
+            fired = self.decide(call) if self._view[0] else None
             effects = self.effects.get(service)
-            actions = [action for _, action in fired.actions]
+            if fired or (effects is not None and not effects.idle(operation)):
+                return self._run(service, handler, make_error, success_status, operation, params, ctx,
+                                 call, entry, fired or [], effects)
+            # The fast path: no action applies, and no lingering effect concerns this call.
             try:
-                params = self._before(fired, params, ctx, make_error)
-                memo = None
-                if effects is not None:
-                    params, memo = effects.before(call, actions, params)
                 result = handler(operation, params, ctx)
-                if effects is not None:
-                    result = effects.after(call, actions, params, result, memo)
-                self._after(fired, make_error)
             except AWSError as err:
-                self.journal.end(entry, err.status, err.code)
+                end(entry, err.status, err.code)
                 raise
             except DropConnection:
-                self.journal.end(entry, 0, "ConnectionDropped")
+                end(entry, 0, "ConnectionDropped")
                 raise
             except BaseException:
-                self.journal.end(entry, 500, "InternalError")
+                end(entry, 500, "InternalError")
                 raise
-            finally:
-                self._local.fired = None
-                if effects is not None:
-                    effects.done(call)
             entry.etag = result.get("ETag") or (result.get("CopyObjectResult") or {}).get("ETag")
             entry.version_id = result.get("VersionId")
-            self.journal.end(entry, success_status(operation, result))
+            end(entry, success_status(operation, result))
             return result
 
         return wrapped
+
+    def _run(self, service: str, handler: Handler, make_error: ErrorFactory,
+             success_status: Callable[[str, dict[str, Any]], int], operation: str,
+             params: dict[str, Any], ctx: RequestContext, call: Call, entry: Entry,
+             decided: list[tuple[Rule, A.Action]], effects: Effects | None) -> dict[str, Any]:
+        """The seam for a call some action applies to (or that a lingering effect concerns)."""
+        fired = Fired(call, decided)
+        entry.faults = [f"{rule.id}:{action.type}" for rule, action in decided]
+        actions = [action for _, action in decided]
+        self._local.fired = fired
+        if decided:
+            with self._lock:
+                self._firing += 1
+        try:
+            params = self._before(fired, params, ctx, make_error)
+            memo = None
+            if effects is not None:
+                params, memo = effects.before(call, actions, params)
+            result = handler(operation, params, ctx)
+            if effects is not None:
+                result = effects.after(call, actions, params, result, memo)
+            self._after(fired, make_error)
+        except AWSError as err:
+            self.journal.end(entry, err.status, err.code)
+            raise
+        except DropConnection:
+            self.journal.end(entry, 0, "ConnectionDropped")
+            raise
+        except BaseException:
+            self.journal.end(entry, 500, "InternalError")
+            raise
+        finally:
+            self._local.fired = None
+            if decided:
+                with self._lock:
+                    self._firing -= 1
+            if effects is not None:
+                effects.done(call)
+        entry.etag = result.get("ETag") or (result.get("CopyObjectResult") or {}).get("ETag")
+        entry.version_id = result.get("VersionId")
+        self.journal.end(entry, success_status(operation, result))
+        return result
 
     def current(self) -> Fired | None:
         """The faults applied to the call this thread is running, if any."""
@@ -206,6 +276,8 @@ class FaultController:
         A split-check-act fault lets go of the lock while it waits, so other writers of the key
         run between this write's check and its act, as on stores whose conditional writes are
         not atomic."""
+        if not self._firing:  # no call anywhere has an action: nor has this one
+            return
         fired = self.current()
         if fired is None:
             return
@@ -221,6 +293,11 @@ class FaultController:
         finally:
             if split and key_lock is not None:
                 key_lock.acquire()
+
+    def model_hook(self, operation: str, bucket: str, key: str, key_lock: threading.Lock) -> None:
+        """``between`` as the S3 model's fault hook (``S3Service.fault_hook``), in one call."""
+        if self._firing:
+            self.between(key_lock)
 
     def _after(self, fired: Fired, make_error: ErrorFactory) -> None:
         self._wait(fired, "after")

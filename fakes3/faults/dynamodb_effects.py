@@ -7,7 +7,6 @@ replica that has not caught up would. Strongly consistent reads always see the l
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
@@ -15,6 +14,7 @@ from fakes3.context import RequestContext
 from fakes3.faults import actions as A
 from fakes3.faults.lag import Lag
 from fakes3.faults.rules import Call
+from fakes3.faults.wiring import canonical_key
 
 WRITES = ("PutItem", "UpdateItem", "DeleteItem")
 
@@ -28,6 +28,11 @@ class DynamoDBEffects:
     def reset(self) -> None:
         with self._lock:
             self._stale.clear()
+
+    def idle(self, operation: str) -> bool:
+        """Whether a call no action applies to has nothing to do here: only an eventually
+        consistent GetItem may, while some items read stale."""
+        return not (self._stale and operation == "GetItem")
 
     def before(self, call: Call, actions: list[A.Action],
                params: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -78,4 +83,4 @@ class DynamoDBEffects:
 
 
 def _canonical(key: dict[str, Any]) -> str:
-    return json.dumps(key, sort_keys=True, default=str)
+    return canonical_key(key)

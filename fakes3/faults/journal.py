@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     seq: int
     request_id: str
@@ -48,9 +48,11 @@ class Journal:
         self._entries: deque[Entry] = deque(maxlen=max_entries)
         self._seq = itertools.count(1)
 
-    def begin(self, request_id: str, service: str, operation: str, **fields: Any) -> Entry:
-        entry = Entry(seq=next(self._seq), request_id=request_id, service=service, operation=operation,
-                      invoke=time.monotonic(), thread=threading.current_thread().name, **fields)
+    def begin(self, request_id: str, service: str, operation: str, connection: str = "",
+              access_key: str | None = None, bucket: str | None = None, key: str | None = None,
+              table: str | None = None, item_key: dict[str, Any] | None = None) -> Entry:
+        entry = Entry(next(self._seq), request_id, service, operation, time.monotonic(),
+                      threading.current_thread().name, connection, access_key, bucket, key, table, item_key)
         with self._lock:
             self._entries.append(entry)
         return entry

@@ -13,16 +13,15 @@ import itertools
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from fakes3.faults.actions import Action, RuleError, action_from_json
 
 _ids = itertools.count(1)
 
 
-@dataclass(frozen=True)
-class Call:
-    """What a rule can see of a request."""
+class Call(NamedTuple):
+    """What a rule can see of a request (immutable; a named tuple, cheap to make per request)."""
 
     service: str
     operation: str
@@ -38,6 +37,11 @@ class Match:
     bucket: str | None = None
     key: str | None = None  # glob
     table: str | None = None
+
+    def could_match(self, service: str, operation: str) -> bool:
+        """Whether some call of ``operation`` on ``service`` matches (bucket, key, table aside)."""
+        return ((self.service is None or self.service == service)
+                and (self.operations is None or operation in self.operations))
 
     def matches(self, call: Call) -> bool:
         return (

@@ -24,6 +24,7 @@ from fakes3.s3.model import MISSING, ObjectVersion, Owner
 
 MAX_TORN_BUFFER = 64 * 1024 * 1024
 WRITES = ("PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject", "DeleteObjects")
+LISTINGS = ("ListObjects", "ListObjectsV2")
 
 
 @dataclasses.dataclass
@@ -70,6 +71,14 @@ class S3Effects:
 
     # -- around the operation -------------------------------------------------------------------
 
+    def idle(self, operation: str) -> bool:
+        """Whether a call no action applies to has nothing to do here: ``before`` and ``after``
+        change nothing then, except a listing while some listings lag, and ``done`` nothing but
+        end a torn PUT in flight (lock-free reads: a change racing with them orders after)."""
+        if self._lagging and operation in LISTINGS:
+            return False
+        return not (self._inflight and operation == "PutObject")
+
     def before(self, call: Call, actions: list[A.Action],
                params: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         """Params to run the operation with, and a memo for ``after``."""
@@ -95,7 +104,7 @@ class S3Effects:
                     elif isinstance(action, A.ListLag):
                         lag = Lag(version, action.listings, action.seconds)
                         self._lagging[(call.bucket or "", key)] = lag
-        if call.operation in ("ListObjects", "ListObjectsV2") and call.bucket:
+        if call.operation in LISTINGS and call.bucket:
             url = params.get("EncodingType") == "url"
             encode = (lambda k: quote(k, safe="/")) if url else (lambda k: k)
             return self._lagging_listing(call.bucket, result, encode, params.get("Prefix") or "")
@@ -109,6 +118,8 @@ class S3Effects:
     # -- reads ----------------------------------------------------------------------------------
 
     def read_view(self, bucket: str, key: str) -> ObjectVersion | object | None:
+        if not self._inflight and not self._stale:  # the common case: nothing lingers
+            return None
         with self._lock:
             inflight = self._inflight.get((bucket, key))
             if inflight is not None:

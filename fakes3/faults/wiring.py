@@ -9,9 +9,12 @@ from typing import Any
 from fakes3.errors import AWSError, S3Error
 from fakes3.faults.rules import Call
 
+_new_call = tuple.__new__  # Call(...) without its Python-level __new__: this runs per request
+
 
 def describe_s3_call(operation: str, params: dict[str, Any]) -> Call:
-    return Call("s3", operation, bucket=params.get("Bucket") or None, key=params.get("Key") or None)
+    return _new_call(Call, ("s3", operation, params.get("Bucket") or None, params.get("Key") or None,
+                            None))
 
 
 def s3_error(code: str, message: str, status: int) -> AWSError:
@@ -63,10 +66,14 @@ def _expire_vended(service: Any, store: Any) -> None:
             cache.rotate()
 
 
+# json.dumps(key, sort_keys=True, default=str), without making an encoder per call.
+canonical_key = json.JSONEncoder(sort_keys=True, default=str).encode
+
+
 def describe_dynamodb_call(operation: str, params: dict[str, Any]) -> Call:
     key = params.get("Key")
-    return Call("dynamodb", operation, table=params.get("TableName") or None,
-                key=json.dumps(key, sort_keys=True, default=str) if key else None)
+    return _new_call(Call, ("dynamodb", operation, None, canonical_key(key) if key else None,
+                            params.get("TableName") or None))
 
 
 # DynamoDB's name and namespace for the errors a fault rule is likely to ask for.

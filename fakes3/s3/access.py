@@ -110,9 +110,7 @@ class AccessControl:
                     version_id: str | None = None, copy_source: str | None = None) -> bool:
         if bucket is None or operation in SIGNED_ONLY:
             return account_id != ANONYMOUS
-        store = self._service.store
-        with store.lock:
-            found = store.buckets.get(bucket)
+        found = self._service.store.buckets.get(bucket)  # one atomic read (see Store.bucket)
         if found is None:
             return True  # the operation answers 404 NoSuchBucket, to anyone
         if not self._allowed(found, account_id, operation, key, version_id):
@@ -127,7 +125,9 @@ class AccessControl:
     def _allowed(self, bucket: Bucket, account_id: str, operation: str, key: str | None,
                  version_id: str | None) -> bool:
         owner = account_id == bucket.account_id
-        if owner and operation in OWNER_ONLY:
+        if owner and (bucket.policy is None or operation in OWNER_ONLY):
+            # The owner, with no bucket policy to deny it anything: every need below would end in
+            # True (an owner reading a missing key is never hidden from it).
             return True
         need = NEEDS.get(operation)
         policy = bucket_policy.compiled(bucket.policy, bucket.name) if bucket.policy else None
@@ -200,6 +200,8 @@ def _parse_copy_source(header: str) -> tuple[str, str, str | None] | None:
 
 def object_acl(bucket: Bucket, params: Params, ctx: RequestContext) -> acl.Acl:
     """The ACL a new object gets from its PutObject (x-amz-acl, x-amz-grant-*): () when none."""
+    if acl.ACL_PARAMS.isdisjoint(params):  # the common PUT: no ACL asked for
+        return ()
     given = acl.from_request(params, Owner.for_account(ctx.account_id).id, for_bucket=False,
                              bucket_owner_id=bucket.owner.id)
     return given if given is not None else ()

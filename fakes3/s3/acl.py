@@ -52,6 +52,8 @@ _GRANT_HEADERS = {
     "GrantRead": (READ, "x-amz-grant-read"),
     "GrantReadACP": (READ_ACP, "x-amz-grant-read-acp"),
 }
+# Every request member that may set an ACL on a PUT (no AccessControlPolicy body there).
+ACL_PARAMS = frozenset({"ACL", *_GRANT_HEADERS})
 _GRANTEE = re.compile(r'\s*(?P<kind>[A-Za-z]+)\s*=\s*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^,\s]*))\s*(?:,|$)')
 
 

@@ -44,12 +44,22 @@ def not_modified(version: ObjectVersion) -> S3Error:
 
 def check_read(params: Mapping[str, Any], version: ObjectVersion, *, copy: bool = False) -> None:
     """GetObject/HeadObject (412 or 304) or CopyObject's x-amz-copy-source-* (412 only)."""
-    prefix = "CopySource" if copy else ""
-    shown = "x-amz-copy-source-" if copy else ""
-    if_match = params.get(prefix + "IfMatch")
-    if_none = params.get(prefix + "IfNoneMatch")
-    since = _aware(params.get(prefix + "IfModifiedSince"))
-    unmodified = _aware(params.get(prefix + "IfUnmodifiedSince"))
+    if copy:
+        shown = "x-amz-copy-source-"
+        if_match = params.get("CopySourceIfMatch")
+        if_none = params.get("CopySourceIfNoneMatch")
+        since = params.get("CopySourceIfModifiedSince")
+        unmodified = params.get("CopySourceIfUnmodifiedSince")
+    else:
+        shown = ""
+        if_match = params.get("IfMatch")
+        if_none = params.get("IfNoneMatch")
+        since = params.get("IfModifiedSince")
+        unmodified = params.get("IfUnmodifiedSince")
+    if if_match is None and if_none is None and since is None and unmodified is None:
+        return  # the common read: no precondition at all
+    since = _aware(since)
+    unmodified = _aware(unmodified)
     modified = version.last_modified
     if if_match is not None:
         if not etag_matches(if_match, version.etag):

@@ -7,8 +7,7 @@ and UploadPart use it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from fakes3 import checksums
 from fakes3.context import RequestContext
@@ -17,8 +16,7 @@ from fakes3.s3 import errors
 from fakes3.s3.blobs import CHUNK, Blob, BlobStore
 
 
-@dataclass(frozen=True)
-class Received:
+class Received(NamedTuple):  # immutable, and cheaper to make than a frozen dataclass
     blob: Blob
     checksum_algorithm: str
     checksum_value: str
@@ -40,9 +38,11 @@ def receive(blobs: BlobStore, params: Mapping[str, Any], max_size: int) -> Recei
     declared = declared_length(params)
     if declared is not None and declared > max_size:
         raise errors.entity_too_large(declared, max_size)  # refused before reading a byte
-    body = params.get("Body")
+    body: Any = params.get("Body")
+    # A request body streams itself (RequestBody, _Tee); anything else boto3 accepts, _chunks reads.
+    chunks = body.iter_chunks(CHUNK) if hasattr(body, "iter_chunks") else _chunks(body)
     with blobs.writer([want.algorithm]) as writer:
-        for chunk in _chunks(body):
+        for chunk in chunks:
             writer.write(chunk)
             if writer.size > max_size:
                 raise errors.entity_too_large(writer.size, max_size)
@@ -92,7 +92,7 @@ def _verify(
 
 
 def _chunks(body: Any) -> Iterator[bytes]:
-    """Read any body boto3 would accept: RequestBody, a file-like object, bytes, str or None."""
+    """Read any other body boto3 would accept: a file-like object, bytes, str or None."""
     if body is None:
         return
     if isinstance(body, bytes | bytearray | memoryview):
@@ -101,9 +101,6 @@ def _chunks(body: Any) -> Iterator[bytes]:
         return
     if isinstance(body, str):
         yield body.encode("utf-8")
-        return
-    if hasattr(body, "iter_chunks"):
-        yield from body.iter_chunks(CHUNK)
         return
     while chunk := body.read(CHUNK):
         yield chunk

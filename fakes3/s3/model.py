@@ -2,12 +2,14 @@
 
 Locking (why it is correct, and why it stays fast):
 
-* ``Store.lock`` guards the bucket registry (create, delete, look up). Never held while waiting
-  for anything else but a bucket lock (order: store -> bucket).
+* ``Store.lock`` guards the bucket registry (create, delete; a look-up is one atomic dict read).
+  Never held while waiting for anything else but a bucket lock (order: store -> bucket).
 * ``Bucket.lock`` guards the bucket's key map and its sorted index of live keys. It is held only
   for O(log n) dict / SortedList updates and for copying one listing page, never for I/O.
-  Every reader (GET, HEAD, LIST) takes it to read ``KeyEntry.versions``, and every writer swaps
-  versions in under it, so a reader sees either the old or the new version, never a mix.
+  Every writer swaps a key's version list in whole under it (a published list is never changed
+  in place), so a reader sees either the old or the new version, never a mix: a LIST takes the
+  lock to copy a page; a GET or HEAD of one key reads its entry and list without it (each read
+  is one atomic step).
 * ``KeyEntry.lock`` serialises the writers of one key. A write checks its conditions and acts
   while holding it (order: entry -> bucket), so a conditional write is atomic, and a fault hook
   called between check and act holds up only that key, not the whole bucket.
@@ -149,6 +151,39 @@ class ObjectVersion:
         return self.blob.etag
 
 
+def _slot_setting_init(cls: type) -> None:
+    """Give a frozen slots dataclass an ``__init__`` that fills each slot through its descriptor.
+
+    The ``__init__`` dataclasses writes for a frozen class calls ``object.__setattr__`` once per
+    field, which looks the name up each time; this one, with the same signature, defaults and
+    default factories, takes twice less time (an ObjectVersion is made per PUT). Instances stay
+    frozen: assigning an attribute still raises FrozenInstanceError."""
+    assert not hasattr(cls, "__post_init__")
+    env: dict[str, Any] = {"_HAS_FACTORY": object()}
+    params, lines = [], []
+    for f in dataclasses.fields(cls):
+        name = f.name
+        env[f"_set_{name}"] = cls.__dict__[name].__set__
+        value = name
+        if f.default is not dataclasses.MISSING:
+            env[f"_default_{name}"] = f.default
+            params.append(f"{name}=_default_{name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            env[f"_factory_{name}"] = f.default_factory
+            params.append(f"{name}=_HAS_FACTORY")
+            value = f"_factory_{name}() if {name} is _HAS_FACTORY else {name}"
+        else:
+            params.append(name)
+        lines.append(f"    _set_{name}(self, {value})\n")
+    exec(f"def __init__(self, {', '.join(params)}):\n{''.join(lines)}", env)  # noqa: S102
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init  # type: ignore[misc]
+
+
+_slot_setting_init(ObjectVersion)
+
+
 class KeyEntry:
     """The versions of one key, oldest first. Unversioned buckets keep one "null" version."""
 
@@ -221,15 +256,21 @@ class Bucket:
 
     # -- reads ------------------------------------------------------------------------------
 
+    # One key's reads take no lock: a key's version list is only ever replaced whole (under
+    # ``lock``), never changed in place, and reading the entry, then its list, are each one atomic
+    # step, so a reader sees the list as it was before or after any change, as under the lock.
+
     def get(self, key: str) -> ObjectVersion | None:
-        with self.lock:
-            entry = self._entries.get(key)
-            return entry.current if entry is not None else None
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        versions = entry.versions  # read once: ``entry.current`` would read it three times
+        return versions[-1] if versions and not versions[-1].delete_marker else None
 
     def history(self, key: str) -> list[ObjectVersion]:
         """The key's versions and delete markers, oldest first (an immutable snapshot)."""
-        with self.lock:
-            return self.versions_of(key)
+        entry = self._entries.get(key)
+        return entry.versions if entry is not None else []
 
     def versions_of(self, key: str) -> list[ObjectVersion]:
         """Like ``history``; the caller holds ``lock``."""
@@ -254,41 +295,56 @@ class Bucket:
 
     # -- writes -----------------------------------------------------------------------------
 
-    @contextmanager
-    def _writing(self, key: str) -> Iterator[KeyEntry]:
+    # A write pins the key's entry (so it is not dropped while the writer waits for its lock),
+    # takes the key's lock, and before letting go of it writes out what it published (data dir);
+    # then unpins it, dropping an entry left with no versions. ``put`` and ``delete`` spell the
+    # steps out (they run per request); other writes use ``_writing``.
+
+    def _pin(self, key: str) -> KeyEntry:
         with self.lock:
             entry = self._entries.get(key)
             if entry is None:
                 entry = self._entries[key] = KeyEntry(key)
             entry.pins += 1
+        return entry
+
+    def _unpin(self, entry: KeyEntry) -> None:
+        with self.lock:
+            entry.pins -= 1
+            if entry.pins == 0 and not entry.versions and self._entries.get(entry.key) is entry:
+                del self._entries[entry.key]
+
+    def _persist(self, entry: KeyEntry) -> None:
+        """Write out the key's published changes (caller holds the key's lock)."""
+        changes, entry.pending = entry.pending, None
+        persistence = self._store.persistence
+        if changes and persistence is not None:
+            persistence.key_changed(self, entry.key, changes)
+
+    @contextmanager
+    def _writing(self, key: str) -> Iterator[KeyEntry]:
+        entry = self._pin(key)
         try:
             with entry.lock:
                 try:
                     yield entry
                 finally:
-                    changes, entry.pending = entry.pending, None
-                    persistence = self._store.persistence
-                    if changes and persistence is not None:
-                        persistence.key_changed(self, key, changes)
+                    if entry.pending is not None:
+                        self._persist(entry)
         finally:
-            with self.lock:
-                entry.pins -= 1
-                if entry.pins == 0 and not entry.versions and self._entries.get(key) is entry:
-                    del self._entries[key]
+            self._unpin(entry)
 
     def _check(self, entry: KeyEntry, check: Check | None, operation: str) -> ObjectVersion | None:
         """A write's condition on the key's current version, then the fault window between the
         check and the act (caller holds the key's lock); returns that current version."""
-        previous = entry.current
+        versions = entry.versions
+        previous = versions[-1] if versions and not versions[-1].delete_marker else None  # .current
         if check is not None:
             check(previous)
-        self._hook(operation, entry)
-        return previous
-
-    def _hook(self, operation: str, entry: KeyEntry) -> None:
         hook = self._store.fault_hook
         if hook is not None:
             hook(operation, self.name, entry.key, entry.lock)
+        return previous
 
     def _publish(self, entry: KeyEntry, versions: list[ObjectVersion]) -> None:
         """Swap in a key's new version list and keep the key indexes in step (bucket lock)."""
@@ -298,17 +354,21 @@ class Bucket:
             if entry.pending is None:
                 entry.pending = []
             entry.pending.append((entry.versions, versions))
-        was_live, had = entry.current is not None, bool(entry.versions)
+        old = entry.versions
+        had, has = bool(old), bool(versions)
+        was_live = had and not old[-1].delete_marker  # entry.current is not None
+        live = has and not versions[-1].delete_marker
         entry.versions = versions
-        live, has = entry.current is not None, bool(versions)
-        if live and not was_live:
-            self.keys.add(entry.key)
-        elif was_live and not live:
-            self.keys.remove(entry.key)
-        if has and not had:
-            self.all_keys.add(entry.key)
-        elif had and not has:
-            self.all_keys.remove(entry.key)
+        if live != was_live:
+            if live:
+                self.keys.add(entry.key)
+            else:
+                self.keys.remove(entry.key)
+        if has != had:
+            if has:
+                self.all_keys.add(entry.key)
+            else:
+                self.all_keys.remove(entry.key)
 
     def _stamp(self, version: ObjectVersion) -> ObjectVersion:
         """The version as published: a new version ID if versioning is enabled, else "null"
@@ -329,43 +389,69 @@ class Bucket:
 
         ``after`` runs with the stored version while the key's lock is still held.
         """
-        with self._writing(version.key) as entry:
-            self._check(entry, check, "put")
-            with self.lock:
-                stored = self._stamp(version)
-                # A "null" version (unversioned or suspended) replaces the key's null version.
-                kept = entry.versions if stored.version_id != NULL_VERSION else \
-                    self._without_null(entry.versions)
-                self._publish(entry, [*kept, stored])
-            if after is not None:
-                after(stored)
-            return stored
+        entry = self._pin(version.key)  # as _writing does, spelled out: this runs per PUT
+        try:
+            with entry.lock:
+                try:
+                    self._check(entry, check, "put")
+                    with self.lock:
+                        stored = version if self.versioning is None else self._stamp(version)
+                        versions = entry.versions
+                        if stored.version_id != NULL_VERSION:
+                            kept = [*versions, stored]
+                        elif not versions or (len(versions) == 1
+                                              and versions[0].version_id == NULL_VERSION):
+                            kept = [stored]  # unversioned, the common case: it replaces the one
+                        else:  # a "null" version replaces the key's null version
+                            kept = self._without_null(versions)
+                            kept.append(stored)
+                        self._publish(entry, kept)
+                    if after is not None:
+                        after(stored)
+                    return stored
+                finally:
+                    if entry.pending is not None:
+                        self._persist(entry)
+        finally:
+            self._unpin(entry)
 
     def delete(self, key: str, check: Check | None = None,
-               marker: ObjectVersion | None = None) -> Deletion:
+               marker: ObjectVersion | Callable[[], ObjectVersion] | None = None) -> Deletion:
         """A DELETE without a version ID. Unversioned: the null version goes. Versioning enabled:
         ``marker`` becomes the current version. Suspended: ``marker``, as the null version,
-        replaces the null version."""
-        with self._writing(key) as entry:
-            previous = self._check(entry, check, "delete")
-            removed = next((v for v in entry.versions if v.version_id == NULL_VERSION), None)
-            with self.lock:
-                if self.versioning is None or marker is None:
-                    if removed is None:
-                        return Deletion()
-                    self._publish(entry, [v for v in entry.versions if v is not removed])
-                    added = None
-                else:
-                    added = self._stamp(marker)
-                    if added.version_id == NULL_VERSION:  # suspended
-                        self._publish(entry, [*self._without_null(entry.versions), added])
-                    else:  # enabled: every version stays
-                        removed = None
-                        self._publish(entry, [*entry.versions, added])
-                uploads = self.uploads
-            if previous is not None and uploads is not None:
-                uploads.key_deleted(key)
-            return Deletion(removed, added)
+        replaces the null version. ``marker`` may be a function making it, called only then."""
+        entry = self._pin(key)  # as _writing does, spelled out: this runs per DELETE
+        try:
+            with entry.lock:
+                try:
+                    return self._delete(entry, key, check, marker)
+                finally:
+                    if entry.pending is not None:
+                        self._persist(entry)
+        finally:
+            self._unpin(entry)
+
+    def _delete(self, entry: KeyEntry, key: str, check: Check | None,
+                marker: ObjectVersion | Callable[[], ObjectVersion] | None) -> Deletion:
+        previous = self._check(entry, check, "delete")
+        removed = next((v for v in entry.versions if v.version_id == NULL_VERSION), None)
+        with self.lock:
+            if self.versioning is None or marker is None:
+                if removed is None:
+                    return Deletion()
+                self._publish(entry, [v for v in entry.versions if v is not removed])
+                added = None
+            else:
+                added = self._stamp(marker if isinstance(marker, ObjectVersion) else marker())
+                if added.version_id == NULL_VERSION:  # suspended
+                    self._publish(entry, [*self._without_null(entry.versions), added])
+                else:  # enabled: every version stays
+                    removed = None
+                    self._publish(entry, [*entry.versions, added])
+            uploads = self.uploads
+        if previous is not None and uploads is not None:
+            uploads.key_deleted(key)
+        return Deletion(removed, added)
 
     def delete_version(self, key: str, version_id: str,
                        check: Check | None = None) -> ObjectVersion | None:
@@ -418,8 +504,7 @@ class Store:
         self.registry = threading.Lock()
 
     def bucket(self, name: str) -> Bucket:
-        with self.lock:
-            bucket = self.buckets.get(name)
+        bucket = self.buckets.get(name)  # one atomic read: no lock needed (see Bucket.get)
         if bucket is None:
             raise errors.no_such_bucket(name)
         return bucket

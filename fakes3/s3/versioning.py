@@ -121,7 +121,7 @@ def shown(bucket: Bucket, version: ObjectVersion, asked: bool = False) -> bool:
 
 def add_version_id(out: Params, bucket: Bucket, version: ObjectVersion, asked: bool = False,
                    name: str = "VersionId") -> Params:
-    if shown(bucket, version, asked):
+    if asked or bucket.versioning is not None or version.version_id != NULL_VERSION:  # shown()
         out[name] = version.version_id
     return out
 
@@ -182,6 +182,11 @@ def lookup(bucket: Bucket, key: str, version_id: str | None, method: str,
            argument: str = "versionId",
            malformed: Callable[[str], S3Error] | None = None) -> ObjectVersion:
     """The version a read names (the current one, or ``version_id``), checked as S3 checks it."""
+    if version_id is None:
+        versions = bucket.history(key)
+        if versions and not versions[-1].delete_marker:
+            return versions[-1]  # the common read: the current version (as resolve() finds it)
+        return resolve(versions, key, None, method)
     check_version_id(bucket, version_id, argument, malformed)
     return resolve(bucket.history(key), key, version_id, method)
 
@@ -219,8 +224,9 @@ def delete(bucket: Bucket, key: str, version_id: str | None, check: Check | None
            ctx: RequestContext) -> Params:
     """A DeleteObject (or one key of DeleteObjects): what S3 answers, as DeleteObject's output."""
     if version_id is None:
-        marker = delete_marker(key, Owner.for_account(ctx.account_id), ctx.now)
-        done = bucket.delete(key, check, marker)
+        # The marker is made only if the bucket is versioned when the delete is published.
+        done = bucket.delete(key, check, lambda: delete_marker(key, Owner.for_account(ctx.account_id),
+                                                              ctx.now))
         if done.marker is None:
             return {}
         return {"DeleteMarker": True, "VersionId": done.marker.version_id}
