@@ -124,6 +124,10 @@ class ChecksumRequest:
     named: bool  # the client named an algorithm (False: S3's default was chosen)
 
 
+# (algorithm, its boto3 member), sorted: looked up on every upload.
+_PARAM_NAMES = tuple((alg, param_name(alg)) for alg in sorted(ALGORITHMS))
+
+
 def requested(params: Mapping[str, Any]) -> ChecksumRequest:
     """Validate the checksum parameters of an upload before its body is read."""
     sdk = params.get("ChecksumAlgorithm")
@@ -135,8 +139,7 @@ def requested(params: Mapping[str, Any]) -> ChecksumRequest:
                 "Value for x-amz-sdk-checksum-algorithm header is invalid. "
                 f"Use one of {', '.join(sorted(ALGORITHMS))}.",
             )
-    sent = [(alg, params[param_name(alg)]) for alg in sorted(ALGORITHMS)
-            if params.get(param_name(alg)) is not None]
+    sent = [(alg, params[name]) for alg, name in _PARAM_NAMES if params.get(name) is not None]
     if len(sent) > 1:
         raise S3Error(
             "InvalidRequest",
