@@ -74,6 +74,11 @@ def report_all(mode: str | None, usages: dict[str, Usage]) -> list[dict[str, Any
     return [r for u in usages.values() if (r := report(mode, u)) is not None]
 
 
+def wanted(params: Mapping[str, Any]) -> bool:
+    """Whether the request's ReturnConsumedCapacity asks for a report (else skip the accounting)."""
+    return params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")
+
+
 def add_consumed(out: dict[str, Any], params: Mapping[str, Any], usage: Usage) -> None:
     """Add ``report``'s ConsumedCapacity to ``out`` when the request's ReturnConsumedCapacity asks."""
     consumed = report(params.get("ReturnConsumedCapacity"), usage)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fakes3.dynamodb.schema import IndexSpec, KeySchema
 from fakes3.dynamodb.storage import Entry, Item, PartitionKey, SortKey, Store, partition_key, token
 from fakes3.dynamodb.types import item_size
+from fakes3.protocol.json_protocol import CachedItem
 
 Position = tuple[PartitionKey, SortKey]
 
@@ -101,7 +102,7 @@ class Index:
             old_size = removed.size if removed else 0
         if new_pos is not None:
             assert new is not None
-            projected = self.project(new)
+            projected = CachedItem(self.project(new))
             replaced = self.store.put(new_pos[0], new_pos[1], Entry(projected, item_size(projected)))
             if replaced is not None:
                 if replaced.item == projected:

@@ -28,9 +28,10 @@ def _answer(write: Write, result: WriteResult, params: dict[str, Any]) -> dict[s
     attributes = write.attributes(result.old, result.new)
     if attributes is not None:
         out["Attributes"] = attributes
-    usage = capacity.Usage(write.table.name, read=False)
-    usage.add_write(result)
-    capacity.add_consumed(out, params, usage)
+    if capacity.wanted(params):
+        usage = capacity.Usage(write.table.name, read=False)
+        usage.add_write(result)
+        capacity.add_consumed(out, params, usage)
     metrics = item_collection_metrics(write.table, write.key, params)
     if metrics is not None:
         out["ItemCollectionMetrics"] = metrics
@@ -62,6 +63,10 @@ def projection_of(params: dict[str, Any], rewriter: Rewriter) -> str | None:
 
 def parse_read(params: dict[str, Any]) -> Projection | None:
     """The projection of a GetItem-like read (GetItem, BatchGetItem, TransactGetItems' Get)."""
+    if (params.get("ProjectionExpression") is None and not params.get("AttributesToGet")
+            and params.get("ExpressionAttributeNames") is None
+            and params.get("ExpressionAttributeValues") is None):
+        return None  # the whole item, and no placeholders to check
     rewriter = Rewriter()
     text = projection_of(params, rewriter)
     ctx = rewriter.context(params)
@@ -87,7 +92,8 @@ def get_item(db: Database, params: dict[str, Any], ctx: RequestContext) -> dict[
     out: dict[str, Any] = {}
     if entry is not None:
         out["Item"] = projected(entry.item, projection)
-    usage = capacity.Usage(table.name, read=True,
-                           units=capacity.read_units(entry.size if entry else 0, consistent))
-    capacity.add_consumed(out, params, usage)
+    if capacity.wanted(params):
+        usage = capacity.Usage(table.name, read=True,
+                               units=capacity.read_units(entry.size if entry else 0, consistent))
+        capacity.add_consumed(out, params, usage)
     return out

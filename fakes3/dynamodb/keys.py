@@ -84,7 +84,11 @@ def check_key(table: Table, key: Any, where: str = "Key") -> Item:
 def _matches(key: Item, schema: KeySchema) -> bool:
     if len(key) != len(schema.names):
         return False
-    return all(name in key and type_of(key[name]) == kind for name, kind in schema.typed())
+    for name, kind in schema.typed():
+        value = key.get(name)
+        if value is None or type_of(value) != kind:
+            return False
+    return True
 
 
 def check_start_key(table: Table, start: Any, index_keys: KeySchema | None) -> Item:

@@ -16,7 +16,6 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +30,7 @@ from fakes3.dynamodb.indexes import Index, IndexChange
 from fakes3.dynamodb.schema import TableSpec
 from fakes3.dynamodb.storage import Entry, Item, PartitionKey, SortKey, Store, partition_key, token
 from fakes3.dynamodb.types import item_size
+from fakes3.protocol.json_protocol import CachedItem
 
 ARN_PREFIX = "arn:aws:dynamodb:"
 IDEMPOTENCY_SECONDS = 600
@@ -105,14 +105,17 @@ class Table:
     def get(self, pkey: PartitionKey, skey: SortKey) -> Entry | None:
         return self.store.get(pkey, skey)
 
-    def write(self, pkey: PartitionKey, skey: SortKey, new: Item | None) -> WriteResult:
-        """Store (or, with None, delete) one item and update every index. Caller holds the lock."""
+    def write(self, pkey: PartitionKey, skey: SortKey, new: Item | None,
+              size: int | None = None) -> WriteResult:
+        """Store (or, with None, delete) one item and update every index. Caller holds the lock.
+
+        ``size``: the new item's ``item_size``, when the caller knows it already."""
         if new is None:
             old_entry = self.store.delete(pkey, skey)
             new_size = 0
         else:
-            new_size = item_size(new)
-            old_entry = self.store.put(pkey, skey, Entry(new, new_size))
+            new_size = item_size(new) if size is None else size
+            old_entry = self.store.put(pkey, skey, Entry(CachedItem(new), new_size))
         old = old_entry.item if old_entry else None
         result = WriteResult(old, new, old_entry.size if old_entry else 0, new_size)
         for index in self.indexes.values():
@@ -142,28 +145,54 @@ class ItemLocks:
     def _order(key: LockKey) -> tuple[str, bytes, str]:
         return key[0], key[1][0], repr(key[2])
 
-    @contextmanager
-    def hold(self, keys: Iterable[LockKey]) -> Iterator[None]:
-        ordered = sorted(set(keys), key=self._order)
-        taken: list[LockKey] = []
+    def hold(self, keys: Iterable[LockKey]) -> _Held:
+        """Hold every key's lock (taken in one stable order) for a ``with`` block."""
+        return _Held(self, sorted(set(keys), key=self._order))
+
+    def hold_one(self, key: LockKey) -> _Held:
+        return _Held(self, [key])
+
+    def _acquire(self, key: LockKey) -> None:
+        with self._mutex:
+            record = self._locks.get(key)
+            if record is None:
+                record = self._locks[key] = [threading.Lock(), 0]
+            record[1] += 1
+        record[0].acquire()
+
+    def _release(self, key: LockKey) -> None:
+        with self._mutex:
+            record = self._locks[key]
+            record[0].release()
+            record[1] -= 1
+            if record[1] == 0:
+                del self._locks[key]
+
+
+class _Held:
+    """The locks of ``ItemLocks.hold``: acquired on entry, released (in reverse) on exit."""
+
+    __slots__ = ("_owner", "_keys", "_taken")
+
+    def __init__(self, owner: ItemLocks, keys: list[LockKey]) -> None:
+        self._owner = owner
+        self._keys = keys
+        self._taken = 0
+
+    def __enter__(self) -> None:
         try:
-            for key in ordered:
-                with self._mutex:
-                    record = self._locks.get(key)
-                    if record is None:
-                        record = self._locks[key] = [threading.Lock(), 0]
-                    record[1] += 1
-                taken.append(key)
-                record[0].acquire()
-            yield
-        finally:
-            for key in reversed(taken):
-                with self._mutex:
-                    record = self._locks[key]
-                    record[0].release()
-                    record[1] -= 1
-                    if record[1] == 0:
-                        del self._locks[key]
+            for key in self._keys:
+                self._owner._acquire(key)
+                self._taken += 1
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def __exit__(self, *_: object) -> None:
+        keys, taken = self._keys, self._taken
+        self._taken = 0
+        for key in reversed(keys[:taken]):
+            self._owner._release(key)
 
 
 @dataclass
@@ -263,7 +292,9 @@ class Database:
 
     def table(self, name_or_arn: str) -> Table:
         """A table for item operations: it must be ACTIVE or UPDATING."""
-        table = self.find(name_or_arn)
+        table = self.tables.get(name_or_arn)  # a live table's own name: nothing to purge or check
+        if table is None or table.deleting_until is not None:
+            table = self.find(name_or_arn)
         if table is None or table.status(self.clock()) in ("CREATING", "DELETING"):
             raise resource_not_found()
         return table

@@ -8,8 +8,10 @@ is a consistent snapshot.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from sortedcontainers import SortedDict
@@ -39,6 +41,7 @@ from fakes3.dynamodb.storage import Entry, Item, SortKey, Store, Token, partitio
 from fakes3.dynamodb.types import type_of
 
 MAX_PAGE_BYTES = 1024 * 1024
+_BATCH = 128  # entries a page takes at once when it returns them as stored
 
 
 class _Top:
@@ -168,28 +171,52 @@ class Page:
     last: Item | None
 
 
-def _read_page(db: Database, read: Read, entries: Iterator[tuple[SortKey, Entry]]) -> Page:
+def _read_page(db: Database, read: Read, entries: Iterator[Entry]) -> Page:
     """Collect one page (the caller holds the database lock)."""
     items: list[Item] = []
     count = scanned = size = 0
     last: Item | None = None
     stopped = False
-    for _skey, entry in entries:
-        item = entry.item
-        scanned += 1
-        size += entry.size
-        if read.fetch_from_table:
-            full = read.table.get(*read.table.locate(item))
-            if full is not None:
-                item = full.item
-                size += full.size
-        if read.filter is None or evaluate(read.filter, item, read.ctx):
-            count += 1
-            if read.select != "COUNT":
-                items.append(_shape(read, item))
-        if (read.limit is not None and scanned >= read.limit) or size >= MAX_PAGE_BYTES:
-            last, stopped = item, True
-            break
+    limit = read.limit if read.limit is not None else sys.maxsize
+    if (read.filter is None and read.projection is None and not read.fetch_from_table
+            and read.select != "COUNT"):
+        # Every item read is returned as stored (an index stores items already projected): take
+        # them a batch at a time, entry by entry only in the batch where the page ends.
+        while not stopped:
+            batch = list(islice(entries, min(_BATCH, limit - scanned)))
+            if not batch:
+                break
+            batch_size = sum([entry.size for entry in batch])
+            if scanned + len(batch) < limit and size + batch_size < MAX_PAGE_BYTES:
+                items.extend([entry.item for entry in batch])
+                scanned += len(batch)
+                size += batch_size
+                continue
+            for entry in batch:
+                items.append(entry.item)
+                scanned += 1
+                size += entry.size
+                if scanned >= limit or size >= MAX_PAGE_BYTES:
+                    last, stopped = entry.item, True
+                    break
+        count = scanned
+    else:
+        for entry in entries:
+            item = entry.item
+            scanned += 1
+            size += entry.size
+            if read.fetch_from_table:
+                full = read.table.get(*read.table.locate(item))
+                if full is not None:
+                    item = full.item
+                    size += full.size
+            if read.filter is None or evaluate(read.filter, item, read.ctx):
+                count += 1
+                if read.select != "COUNT":
+                    items.append(_shape(read, item))
+            if scanned >= limit or size >= MAX_PAGE_BYTES:
+                last, stopped = item, True
+                break
     last_key = None
     if stopped and last is not None:
         names = list(read.table.keys.names) + (list(read.index.keys.names) if read.index else [])
@@ -211,6 +238,8 @@ def _answer(read: Read, page: Page, params: dict[str, Any]) -> dict[str, Any]:
         out["Items"] = page.items
     if page.last is not None:
         out["LastEvaluatedKey"] = page.last
+    if not capacity.wanted(params):
+        return out
     units = capacity.read_units(page.size, read.consistent)
     usage = capacity.Usage(read.table.name, read=True)
     if read.index is None:
@@ -248,40 +277,43 @@ def _bounds(sort: tuple[str, Any, Any] | None) -> tuple[Token | None, bool, Toke
     return tok, True, None, True, tok  # begins_with
 
 
+def _successor(prefix: bytes) -> bytes | None:
+    """The least byte string above every string that starts with ``prefix`` (None: no such string)."""
+    stripped = prefix.rstrip(b"\xff")
+    if not stripped:
+        return None
+    return stripped[:-1] + bytes((stripped[-1] + 1,))
+
+
 def _in_partition(partition: SortedDict, sort: tuple[str, Any, Any] | None, start: SortKey | None,
-                  forward: bool) -> Iterator[tuple[SortKey, Entry]]:
+                  forward: bool) -> Iterator[Entry]:
+    """The partition's entries the sort key condition selects, after ``start``, in order.
+
+    Sort keys are tuples whose first token is the one the condition tests, so the condition is a
+    range of tuples: from ``lower`` (inclusive) to ``upper`` (exclusive); ``(t,)`` sorts before
+    and ``(t, TOP)`` after every key whose first token is ``t``."""
     low, low_in, high, high_in, prefix = _bounds(sort)
-
-    def below(t: Token) -> bool:
-        return low is not None and (t < low or (t == low and not low_in))  # type: ignore[operator]
-
-    def above(t: Token) -> bool:
-        if prefix is not None:
-            return isinstance(t, bytes) and t > prefix and not t.startswith(prefix)
-        return high is not None and (t > high or (t == high and not high_in))  # type: ignore[operator]
-
+    if prefix is not None:  # begins_with: the strings from the prefix up to its successor
+        high, high_in = _successor(prefix), False
+    lower: SortKey | None = None if low is None else ((low,) if low_in else (low, TOP))  # type: ignore[assignment]
+    upper: SortKey | None = None if high is None else ((high, TOP) if high_in else (high,))  # type: ignore[assignment]
     if forward:
-        if start is not None:
-            keys = partition.irange(minimum=start, inclusive=(False, True))
+        after_start = start is not None and (lower is None or not start < lower)
+        if after_start:
+            keys = partition.irange(minimum=start, maximum=upper, inclusive=(False, False))
+        elif lower is None and upper is None:
+            keys = iter(partition)
         else:
-            keys = partition.irange(minimum=(low,)) if low is not None else iter(partition)
-    elif start is not None:
-        keys = partition.irange(maximum=start, inclusive=(True, False), reverse=True)
-    elif high is not None:
-        keys = partition.irange(maximum=(high, TOP), reverse=True)
+            keys = partition.irange(minimum=lower, maximum=upper, inclusive=(True, False))
     else:
-        keys = reversed(partition)
-    for skey in keys:
-        first = skey[0]
-        if below(first):
-            if forward:
-                continue
-            return
-        if above(first):
-            if forward:
-                return
-            continue
-        yield skey, partition[skey]
+        before_start = start is not None and (upper is None or start < upper)
+        if before_start:
+            keys = partition.irange(minimum=lower, maximum=start, inclusive=(True, False), reverse=True)
+        elif lower is None and upper is None:
+            keys = reversed(partition)
+        else:
+            keys = partition.irange(minimum=lower, maximum=upper, inclusive=(True, False), reverse=True)
+    return map(partition.__getitem__, keys)
 
 
 def query(db: Database, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
@@ -315,7 +347,7 @@ def query(db: Database, params: dict[str, Any], ctx: RequestContext) -> dict[str
         start_skey = position[1]
     with db.lock:
         partition = read.store.partition(partition_key(token(cond.hash_value)))
-        entries: Iterator[tuple[SortKey, Entry]] = iter(())
+        entries: Iterator[Entry] = iter(())
         if partition is not None:
             entries = _in_partition(partition, cond.sort, start_skey, forward)
         page = _read_page(db, read, entries)
@@ -346,7 +378,7 @@ def scan(db: Database, params: dict[str, Any], ctx: RequestContext) -> dict[str,
     read, _ = _prepare(db, "Scan", params, Rewriter(), None)
     start = read.start_position()
     with db.lock:
-        entries = ((skey, entry) for _pkey, skey, entry in read.store.scan(start, low, high))
+        entries = (entry for _pkey, _skey, entry in read.store.scan(start, low, high))
         page = _read_page(db, read, entries)
     return _answer(read, page, params)
 

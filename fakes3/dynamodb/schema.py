@@ -23,15 +23,19 @@ class KeySchema:
     hash_type: str
     range: str | None = None
     range_type: str | None = None
+    # derived once (every item operation asks)
+    names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _typed: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return (self.hash,) if self.range is None else (self.hash, self.range)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", (self.hash,) if self.range is None else (self.hash, self.range))
+        typed = [(self.hash, self.hash_type)]
+        if self.range is not None and self.range_type is not None:
+            typed.append((self.range, self.range_type))
+        object.__setattr__(self, "_typed", tuple(typed))
 
     def typed(self) -> Iterable[tuple[str, str]]:
-        yield self.hash, self.hash_type
-        if self.range is not None and self.range_type is not None:
-            yield self.range, self.range_type
+        return self._typed
 
     def wire(self) -> list[dict[str, str]]:
         out = [{"AttributeName": self.hash, "KeyType": "HASH"}]

@@ -124,7 +124,8 @@ def _run(db: Database, writes: list[Write], params: dict[str, Any]) -> dict[str,
                 if write.kind == "ConditionCheck":
                     usage.units += capacity.read_units(0, True) * TRANSACTION_FACTOR
                     continue
-                usage.add_write(write.table.write(write.pkey, write.skey, new), TRANSACTION_FACTOR)
+                usage.add_write(write.table.write(write.pkey, write.skey, new, write.size_of(new)),
+                                TRANSACTION_FACTOR)
                 collection = item_collection_metrics(write.table, write.key, params)
                 if collection is not None:
                     metrics.setdefault(write.table.name, []).append(collection)

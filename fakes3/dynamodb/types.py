@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import decimal
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -138,9 +139,33 @@ def validate_item(item: Any, where: str = "Item") -> Item:
     return {name: validate_value(value, where) for name, value in item.items()}
 
 
+def _canonical_integer(text: str) -> bool:
+    """Whether ``text`` is an integer exactly as ``format_number`` writes it (and within range)."""
+    digits = text[1:] if text[:1] == "-" else text
+    return (0 < len(digits) <= 38 and digits.isascii() and digits.isdigit()
+            and (digits[0] != "0" or text == "0"))
+
+
 def _normalize(av: Any, depth: int) -> AttributeValue:
     if depth > MAX_DEPTH:
         raise _Invalid(NESTING)
+    if type(av) is dict and len(av) == 1:  # the usual value: one type, well formed
+        for kind, raw in av.items():
+            if kind == "S" and type(raw) is str:
+                return {"S": raw}
+            if kind == "N" and type(raw) is str and _canonical_integer(raw):
+                return {"N": raw}
+            if kind == "M" and type(raw) is dict:
+                return {"M": {str(k): _normalize(v, depth + 1) for k, v in raw.items()}}
+            if kind == "L" and type(raw) is list:
+                return {"L": [_normalize(v, depth + 1) for v in raw]}
+            if kind == "BOOL" and (raw is True or raw is False):
+                return {"BOOL": raw}
+    return _normalize_any(av, depth)
+
+
+def _normalize_any(av: Any, depth: int) -> AttributeValue:
+    """``_normalize`` for every value (the shortcuts above only take well-formed common ones)."""
     if not isinstance(av, dict):
         raise _Invalid(EMPTY_VALUE)
     keys = [k for k, v in av.items() if k in TYPES and v is not None]
@@ -213,6 +238,7 @@ def _normalize_set(kind: str, raw: Any) -> list[Any]:
 # size
 
 
+@functools.lru_cache(maxsize=4096)
 def _number_size(text: str) -> int:
     """Bytes DynamoDB charges for a number: base-100 digit pairs + 1 (+1 if negative), max 21."""
     value = decimal.Decimal(text)
@@ -234,11 +260,14 @@ def _number_size(text: str) -> int:
     return min(size, 21)
 
 
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def value_size(av: AttributeValue) -> int:
-    kind = type_of(av)
-    raw = av[kind]
+    kind, raw = next(iter(av.items()))
     if kind == "S":
-        return len(raw.encode("utf-8"))
+        return len(raw) if raw.isascii() else len(raw.encode("utf-8"))
     if kind == "N":
         return _number_size(raw)
     if kind == "B":
@@ -246,24 +275,30 @@ def value_size(av: AttributeValue) -> int:
     if kind in ("BOOL", "NULL"):
         return 1
     if kind == "SS":
-        return sum(len(s.encode("utf-8")) for s in raw)
+        return sum(_utf8_size(s) for s in raw)
     if kind == "NS":
         return sum(_number_size(n) for n in raw)
     if kind == "BS":
         return sum(len(b) for b in raw)
     if kind == "M":
-        return 3 + sum(len(k.encode("utf-8")) + value_size(v) + 1 for k, v in raw.items())
+        return 3 + sum(_utf8_size(k) + value_size(v) + 1 for k, v in raw.items())
     return 3 + sum(value_size(v) + 1 for v in raw)
 
 
 def item_size(item: Item) -> int:
     """The item's size as DynamoDB computes it (names in UTF-8 plus value sizes)."""
-    return sum(len(name.encode("utf-8")) + value_size(av) for name, av in item.items())
+    size = 0
+    for name, av in item.items():
+        size += (len(name) if name.isascii() else len(name.encode("utf-8"))) + value_size(av)
+    return size
 
 
-def check_item_size(item: Item, message: str = ITEM_TOO_LARGE) -> None:
-    if item_size(item) > MAX_ITEM_SIZE:
+def check_item_size(item: Item, message: str = ITEM_TOO_LARGE) -> int:
+    """The item's size; ValidationException ``message`` when it is over the limit."""
+    size = item_size(item)
+    if size > MAX_ITEM_SIZE:
         raise validation(message)
+    return size
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,6 +35,12 @@ from fakes3.dynamodb.model import Database, LockKey, Table, WriteResult
 from fakes3.dynamodb.storage import Item, PartitionKey, SortKey
 from fakes3.dynamodb.types import check_item_size, validate_item
 
+_KINDS = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}
+# The parameters a write's expressions (or their legacy forms) and placeholders come from: with
+# none of them sent, a write has nothing to parse or check.
+_EXPRESSION_PARAMETERS = ("ConditionExpression", "Expected", "UpdateExpression", "AttributeUpdates",
+                          "ExpressionAttributeNames", "ExpressionAttributeValues")
+
 RETURN_VALUES = {
     "PutItem": ("NONE", "ALL_OLD"),
     "DeleteItem": ("NONE", "ALL_OLD"),
@@ -55,6 +61,12 @@ class Write:
     ctx: Context | None = None
     return_values: str = "NONE"
     old_on_failure: bool = False
+    sized: tuple[Item, int] | None = None  # an item this write computed the size of, and its size
+
+    def size_of(self, new: Item | None) -> int | None:
+        """``new``'s item size when this write already knows it (None: not known)."""
+        sized = self.sized
+        return sized[1] if sized is not None and new is not None and sized[0] is new else None
 
     @property
     def lock_key(self) -> LockKey:
@@ -79,7 +91,7 @@ class Write:
         new, _changed = apply_update(self.update, old if old is not None else dict(self.key), self.ctx,
                                      exists=old is not None)
         check_index_keys(self.table, new)
-        check_item_size(new)
+        self.sized = (new, check_item_size(new))
         return new
 
     def attributes(self, old: Item | None, new: Item | None) -> Item | None:
@@ -120,25 +132,28 @@ def lookup(db: Database, name: str) -> Table:
 def prepare(db: Database, operation: str, params: dict[str, Any], *, kind: str | None = None,
             in_transaction: bool = False) -> Write:
     """A write from one request (or one transaction action, or one batch request)."""
-    kind = kind or {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}[operation]
-    if not in_transaction and operation in ("PutItem", "UpdateItem", "DeleteItem"):
+    kind = kind or _KINDS[operation]
+    if not in_transaction and operation in _KINDS:
         check_styles(operation, params)
-    rewriter = Rewriter()
-    condition_text = _condition(params, rewriter)
-    update_text = params.get("UpdateExpression")
-    if update_text is None and params.get("AttributeUpdates"):
-        update_text = rewriter.updates(params["AttributeUpdates"])
-    ctx = rewriter.context(params)
-    condition = parse_condition(condition_text, ctx) if condition_text is not None else None
-    update = parse_update(update_text, ctx) if update_text is not None else None
-    ctx.check_unused()
+    condition = update = ctx = None
+    if any(params.get(p) is not None for p in _EXPRESSION_PARAMETERS):  # else: nothing to parse
+        rewriter = Rewriter()
+        condition_text = _condition(params, rewriter)
+        update_text = params.get("UpdateExpression")
+        if update_text is None and params.get("AttributeUpdates"):
+            update_text = rewriter.updates(params["AttributeUpdates"])
+        ctx = rewriter.context(params)
+        condition = parse_condition(condition_text, ctx) if condition_text is not None else None
+        update = parse_update(update_text, ctx) if update_text is not None else None
+        ctx.check_unused()
     return_values = "NONE" if in_transaction else _return_values(operation, params)
     table = lookup(db, params["TableName"])
     item = None
+    sized = None
     if kind == "Put":
         item = validate_item(params["Item"], "Item")
         check_item_keys(table, item)
-        check_item_size(item)
+        sized = (item, check_item_size(item))
         key = table.key_of(item)
     else:
         key = check_key(table, params["Key"])
@@ -150,7 +165,7 @@ def prepare(db: Database, operation: str, params: dict[str, Any], *, kind: str |
     pkey, skey = table.locate(key)
     return Write(table, kind, key, pkey, skey, item=item, update=update, condition=condition, ctx=ctx,
                  return_values=return_values,
-                 old_on_failure=params.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD")
+                 old_on_failure=params.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD", sized=sized)
 
 
 def read_old(db: Database, write: Write) -> Item | None:
@@ -170,7 +185,7 @@ def check_current(db: Database, table: Table) -> None:
 
 def execute(db: Database, write: Write, operation: str) -> WriteResult:
     """Check and apply one write atomically with respect to every other writer of its item."""
-    with db.item_locks.hold([write.lock_key]):
+    with db.item_locks.hold_one(write.lock_key):
         old = read_old(db, write)
         if not write.passes(old):
             raise write.failure(old)
@@ -179,4 +194,4 @@ def execute(db: Database, write: Write, operation: str) -> WriteResult:
             db.fault_hook(operation, write.table.name, write.key)
         with db.lock:
             check_current(db, write.table)
-            return write.table.write(write.pkey, write.skey, new)
+            return write.table.write(write.pkey, write.skey, new, write.size_of(new))

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from botocore.model import ServiceModel
+from botocore.model import OperationModel, ServiceModel
 
 from fakes3.auth import errors as auth_errors
 from fakes3.auth.verifier import Verifier
@@ -62,6 +62,7 @@ class JsonService:
         self.max_request_bytes = max_request_bytes
         self.internal_error_code = internal_error_code
         self.error_namespace = error_namespace
+        self._operation_models: dict[str, OperationModel] = {}
 
     def serves(self, target: str | None) -> bool:
         return bool(target) and target.split(".", 1)[0] == self.target_prefix  # type: ignore[union-attr]
@@ -94,7 +95,9 @@ class JsonService:
         ctx.signing_region = auth.region
         operation = self._operation(request)
         ctx.operation = operation
-        op = self.model.operation_model(operation)
+        op = self._operation_models.get(operation)
+        if op is None:
+            op = self._operation_models[operation] = self.model.operation_model(operation)
         params = parse_request(op, body)
         result = self.handler(operation, params, ctx)
         return self._respond(200, serialize_response(op, result), ctx)
@@ -109,21 +112,23 @@ class JsonService:
     def _read_body(self, request: HttpRequest) -> bytes:
         length_text = request.headers.get("content-length")
         limit = self.max_request_bytes
-        too_large = JsonError("ValidationException",
-                              f"Request size exceeded the limit of {limit} bytes", 413,
-                              namespace=CORAL_VALIDATE)
         if length_text is not None:
             try:
                 length = int(length_text)
             except ValueError:
                 raise serialization_error(f"Invalid Content-Length {length_text!r}") from None
             if length > limit:
-                raise too_large
+                raise self._too_large()
             return request.stream.read(length) if length else b""
         data = request.stream.read(limit + 1)
         if len(data) > limit:
-            raise too_large
+            raise self._too_large()
         return data
+
+    def _too_large(self) -> JsonError:
+        limit = self.max_request_bytes
+        return JsonError("ValidationException", f"Request size exceeded the limit of {limit} bytes", 413,
+                         namespace=CORAL_VALIDATE)
 
     def error(self, err: AWSError, ctx: RequestContext) -> Response:
         if not hasattr(err, "type"):

@@ -7,16 +7,25 @@ other members.
 ``parse_request`` checks what the service's request validator checks: JSON types
 (SerializationException), then required members, lengths, ranges, enums and patterns
 (ValidationException, "N validation errors detected: ..."). Nothing here knows an operation.
+
+Both directions are compiled once per shape. A request is first converted by a per-shape plan that
+only handles well-formed input (and checks each constraint without wording it); anything else —
+a type mismatch, a violated constraint, a null where a value belongs — falls back to the generic
+shape walk (``_from_json`` then ``_validate``), which words every error. A response is written
+as JSON text member by member; items (maps of AttributeValues) that are ``CachedItem``s keep their
+JSON text, so a Query re-reading stored items does not encode them again.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring
 from typing import Any
 
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
@@ -46,6 +55,9 @@ def serialization_error(message: str) -> JsonError:
 # Requests
 
 
+_decode = json.JSONDecoder().decode
+
+
 def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:
     """The dict ``client.<operation>(**params)`` took, from the request body."""
     shape = op.input_shape
@@ -54,7 +66,10 @@ def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:
         data: Any = {}
     else:
         try:
-            data = json.loads(text)
+            # UTF-8 (what json.loads would detect for a body opening with "{" then a non-NUL byte)
+            # straight to the decoder; anything else through json.loads' own detection.
+            data = (_decode(text.decode("utf-8", "surrogatepass"))
+                    if text[:1] == b"{" and text[1:2] != b"\x00" else json.loads(text))
         except (ValueError, UnicodeDecodeError) as exc:
             raise serialization_error("Start of structure or map found where not expected." if
                                       text[:1] != b"{" else f"Malformed JSON: {exc}") from exc
@@ -63,6 +78,18 @@ def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise serialization_error("Start of structure or map found where not expected."
                                   if not isinstance(data, list) else "Start of list found where not expected")
+    plan = _PLANS.get(op)
+    if plan is None:
+        plan = _PLANS[op] = _plan(shape, {})
+    try:
+        params: dict[str, Any] | None = plan(data)
+    except Exception:  # not plain well-formed input: the generic walk words the error
+        params = None
+    return params if params is not None else _parse_generic(shape, data)
+
+
+def _parse_generic(shape: Shape, data: dict[str, Any]) -> dict[str, Any]:
+    """The reference conversion and validation: every error, worded as the service words it."""
     params = _from_json(shape, data)
     problems: list[str] = []
     _validate(shape, params, "", problems)
@@ -228,6 +255,165 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Request plans: well-formed input converted without the shape walk
+
+
+class _Refused(Exception):
+    """A plan met input it does not handle (the generic walk then answers)."""
+
+
+Plan = Callable[[Any], Any]
+_PLANS: dict[OperationModel, Plan] = {}
+
+
+def _refuse(*_: Any) -> Any:
+    raise _Refused
+
+
+def _plan(shape: Shape, memo: dict[str, Plan]) -> Plan:
+    """A function from a JSON value to what ``_from_json`` makes of it, for values ``_validate``
+    would find no fault with; it raises on anything else. ``memo`` ties recursive shapes."""
+    cached = memo.get(shape.name)
+    if cached is not None:
+        return cached
+    kind = shape.type_name
+    meta = shape.metadata
+    lo = meta.get("min")
+    hi = meta.get("max")
+    if kind == "structure":
+        assert isinstance(shape, StructureShape)
+        return _structure_plan(shape, memo)
+    if kind in ("list", "map"):
+        cell: list[Plan] = [_refuse]
+
+        def recursive(value: Any) -> Any:
+            return cell[0](value)
+
+        memo[shape.name] = recursive
+        inner = _plan(shape.member if kind == "list" else shape.value, memo)
+        plan = _list_plan(inner, lo, hi) if kind == "list" else _map_plan(inner, lo, hi)
+        cell[0] = memo[shape.name] = plan
+        return plan
+    if kind == "string":
+        plan = _string_plan(lo, hi, frozenset(getattr(shape, "enum", None) or ()), meta.get("pattern"))
+    elif kind == "boolean":
+        plan = _boolean_plan
+    elif kind in ("integer", "long"):
+        plan = _number_plan(int, lo, hi)
+    elif kind in ("double", "float"):
+        plan = _number_plan(float, lo, hi)
+    elif kind == "blob":
+        plan = _blob_plan(lo, hi)
+    else:  # timestamps and anything rarer: the generic walk
+        plan = _refuse
+    memo[shape.name] = plan
+    return plan
+
+
+def _structure_plan(shape: StructureShape, memo: dict[str, Plan]) -> Plan:
+    members: list[tuple[str, str, Plan]] = []  # (wire name, member name, plan), in shape order
+    by_wire: dict[str, tuple[str, Plan]] = {}
+    required = tuple(shape.members[name].serialization.get("name", name)
+                     for name in shape.required_members if name in shape.members)
+
+    def plan(value: Any) -> Any:
+        if type(value) is not dict:
+            raise _Refused
+        if len(value) == 1 and not required:  # an AttributeValue: one member
+            for wire, item in value.items():
+                found = by_wire.get(wire)
+                if found is None or item is None:
+                    return {}
+                return {found[0]: found[1](item)}
+        for wire in required:
+            if value.get(wire) is None:
+                raise _Refused
+        out = {}
+        for wire, name, member_plan in members:
+            if wire in value:
+                item = value[wire]
+                if item is not None:
+                    out[name] = member_plan(item)
+        return out
+
+    memo[shape.name] = plan
+    for name, member in shape.members.items():
+        wire = member.serialization.get("name", name)
+        member_plan = _plan(member, memo)
+        members.append((wire, name, member_plan))
+        by_wire.setdefault(wire, (name, member_plan))
+    return plan
+
+
+def _boolean_plan(value: Any) -> Any:
+    if value is True or value is False:
+        return value
+    raise _Refused
+
+
+def _blob_plan(lo: int | None, hi: int | None) -> Plan:
+    def plan(value: Any) -> Any:
+        if type(value) is not str:
+            raise _Refused
+        decoded = base64.b64decode(value, validate=True)
+        if (lo is not None and len(decoded) < lo) or (hi is not None and len(decoded) > hi):
+            raise _Refused
+        return decoded
+    return plan
+
+
+def _list_plan(inner: Plan, lo: int | None, hi: int | None) -> Plan:
+    def plan(value: Any) -> Any:
+        if type(value) is not list or (lo is not None and len(value) < lo) or (
+                hi is not None and len(value) > hi):
+            raise _Refused
+        return [inner(item) for item in value]
+    return plan
+
+
+def _map_plan(inner: Plan, lo: int | None, hi: int | None) -> Plan:
+    def plan(value: Any) -> Any:
+        if type(value) is not dict or (lo is not None and len(value) < lo) or (
+                hi is not None and len(value) > hi):
+            raise _Refused
+        return {key: inner(item) for key, item in value.items()}
+    return plan
+
+
+def _string_plan(lo: int | None, hi: int | None, enum: frozenset[str], pattern: str | None) -> Plan:
+    if lo is None and hi is None and not enum and pattern is None:
+        def free(value: Any) -> Any:
+            if type(value) is str:
+                return value
+            raise _Refused
+        return free
+    low = lo if lo is not None else 0
+    high = hi if hi is not None else float("inf")
+    try:
+        matcher = _compiled(pattern).fullmatch if pattern else None
+    except re.error:  # a pattern Python cannot read (\p{Print}): the generic walk's business
+        return _refuse
+
+    def plan(value: Any) -> Any:
+        if type(value) is not str or not low <= len(value) <= high or (enum and value not in enum) or (
+                matcher is not None and not matcher(value)):
+            raise _Refused
+        return value
+    return plan
+
+
+def _number_plan(kind: type, lo: Any, hi: Any) -> Plan:
+    def plan(value: Any) -> Any:
+        if type(value) is not int and (kind is int or type(value) is not float):
+            raise _Refused  # integers given as floats: the generic walk converts them
+        number = kind(value)
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            raise _Refused
+        return number
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
 # Responses
 
 
@@ -280,10 +466,210 @@ def to_json(shape: Shape, value: Any) -> Any:
     return value
 
 
+class CachedItem(dict[str, Any]):
+    """An item (a map of AttributeValues) that keeps its JSON text once it has been written.
+
+    For stored items, which are never changed (a write stores a new one): the dict methods that
+    change an item drop the text, and a copy is a plain dict, but the values themselves are shared
+    with the text and must never change.
+    """
+
+    __slots__ = ("_json",)
+    _json: str | None
+
+    def wire_json(self) -> str:
+        """The item as the JSON protocol writes it (computed once)."""
+        try:
+            text: str | None = self._json
+        except AttributeError:
+            text = None
+        if text is None:
+            text = self._json = _dumps({k: _attribute_value_json(v) for k, v in self.items()})
+        return text
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._json = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._json = None
+        super().__delitem__(key)
+
+    def __ior__(self, other: Any) -> CachedItem:  # type: ignore[override,misc]
+        self._json = None
+        return super().__ior__(other)
+
+    def clear(self) -> None:
+        self._json = None
+        super().clear()
+
+    def pop(self, *args: Any) -> Any:
+        self._json = None
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[str, Any]:
+        self._json = None
+        return super().popitem()
+
+    def setdefault(self, *args: Any) -> Any:
+        self._json = None
+        return super().setdefault(*args)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._json = None
+        super().update(*args, **kwargs)
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return {k: copy.deepcopy(v, memo) for k, v in self.items()}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return dict, (dict(self),)
+
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+Encoder = Callable[[Any], str]
+_ENCODERS: dict[OperationModel, Encoder] = {}
+
+
+def _item_json(item: Mapping[str, Any]) -> str:
+    if type(item) is CachedItem:
+        return item.wire_json()
+    return _dumps({k: _attribute_value_json(v) for k, v in item.items()})
+
+
+def _items_json(items: Any) -> str:
+    """A list of items (a Query's page): stored items' texts joined, when they all have one."""
+    try:
+        return "[" + ",".join([item._json for item in items]) + "]"
+    except (AttributeError, TypeError):  # not a stored item, or its text not written yet
+        pass
+    texts = []
+    for item in items:
+        try:
+            text = item._json if type(item) is CachedItem else None
+        except AttributeError:
+            text = None
+        texts.append(text if text is not None else _item_json(item))
+    return "[" + ",".join(texts) + "]"
+
+
+def _holds_items(shape: Shape, seen: set[str]) -> bool:
+    """Whether values of ``shape`` can contain AttributeValues."""
+    if shape.name == "AttributeValue":
+        return True
+    if shape.name in seen:
+        return False
+    seen.add(shape.name)
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(shape, StructureShape)
+        return any(_holds_items(member, seen) for member in shape.members.values())
+    if kind == "list":
+        return _holds_items(shape.member, seen)
+    if kind == "map":
+        return _holds_items(shape.value, seen)
+    return False
+
+
+def _scalar_encoder(shape: Shape) -> Encoder:
+    """``_dumps(to_json(shape, value))``, with shortcuts for the common scalars."""
+    kind = shape.type_name
+
+    def encode_plain(value: Any) -> str:
+        return _dumps(to_json(shape, value))
+
+    if kind == "string":
+        def encode_string(value: Any) -> str:
+            return encode_basestring(value) if type(value) is str else encode_plain(value)
+        return encode_string
+    if kind in ("integer", "long"):
+        def encode_integer(value: Any) -> str:
+            return int.__repr__(value) if type(value) is int else encode_plain(value)
+        return encode_integer
+    if kind == "boolean":
+        def encode_boolean(value: Any) -> str:
+            if value is True:
+                return "true"
+            return "false" if value is False else encode_plain(value)
+        return encode_boolean
+    return encode_plain
+
+
+def _encoder(shape: Shape, memo: dict[str, Encoder]) -> Encoder:
+    """A function from a value to the JSON text of ``to_json(shape, value)``, as ``_dumps`` writes
+    it; the parts holding items are written piece by piece so that ``CachedItem``s keep theirs."""
+    cached = memo.get(shape.name)
+    if cached is not None:
+        return cached
+    kind = shape.type_name
+    if kind == "structure" and shape.name == "AttributeValue":
+        def encode_value(value: Any) -> str:
+            return _dumps(_attribute_value_json(value))
+        memo[shape.name] = encode_value
+        return encode_value
+    if kind == "map" and shape.value.name == "AttributeValue":
+        memo[shape.name] = _item_json
+        return _item_json
+    if not _holds_items(shape, set()):
+        plain = _scalar_encoder(shape)
+        memo[shape.name] = plain
+        return plain
+    cell: list[Encoder] = []
+
+    def recursive(value: Any) -> str:
+        return cell[0](value)
+
+    memo[shape.name] = recursive
+    encode: Encoder
+    if kind == "structure":
+        assert isinstance(shape, StructureShape)
+        members = [(name, encode_basestring(member.serialization.get("name", name)) + ":",
+                    _encoder(member, memo)) for name, member in shape.members.items()]
+
+        def encode_structure(value: Any) -> str:
+            parts = []
+            for name, prefix, encode_member in members:
+                item = value.get(name)
+                if item is not None:
+                    parts.append(prefix + encode_member(item))
+            return "{" + ",".join(parts) + "}"
+        encode = encode_structure
+    elif kind == "list" and shape.member.type_name == "map" and shape.member.value.name == "AttributeValue":
+        encode = _items_json
+    elif kind == "list":
+        encode_element = _encoder(shape.member, memo)
+
+        def encode_list(value: Any) -> str:
+            return "[" + ",".join([encode_element(v) for v in value]) + "]"
+        encode = encode_list
+    else:
+        encode_entry = _encoder(shape.value, memo)
+
+        def encode_map(value: Any) -> str:
+            entries = [encode_basestring(k) + ":" + encode_entry(v) for k, v in value.items()]
+            return "{" + ",".join(entries) + "}"
+        encode = encode_map
+    cell.append(encode)
+    memo[shape.name] = encode
+    return encode
+
+
 def serialize_response(op: OperationModel, result: Mapping[str, Any]) -> bytes:
     shape = op.output_shape
-    data = to_json(shape, result) if shape is not None else {}
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    if shape is None:
+        return b"{}"
+    encode = _ENCODERS.get(op)
+    if encode is None:
+        encode = _ENCODERS[op] = _encoder(shape, {})
+    try:
+        text = encode(result)
+    except Exception:  # something the plain walk handles (or words as it always has)
+        text = _dumps(to_json(shape, result))
+    return text.encode("utf-8")
 
 
 def serialize_error(model: ServiceModel, err: AWSError) -> bytes:
@@ -299,11 +685,14 @@ def serialize_error(model: ServiceModel, err: AWSError) -> bytes:
         body.update(to_json(shape, extra) if shape is not None else extra)
         body.pop("message" if message_key == "Message" else "Message", None)
         body[message_key] = err.message
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _dumps(body).encode("utf-8")
+
+
+_ERROR_SHAPES: dict[tuple[ServiceModel, str], StructureShape | None] = {}
 
 
 def _error_shape(model: ServiceModel, code: str) -> StructureShape | None:
-    for shape in model.error_shapes:
-        if shape.name == code:
-            return shape
-    return None
+    key = (model, code)
+    if key not in _ERROR_SHAPES:
+        _ERROR_SHAPES[key] = next((shape for shape in model.error_shapes if shape.name == code), None)
+    return _ERROR_SHAPES[key]

@@ -29,6 +29,14 @@ class Context:
         self.values: dict[str, AttributeValue] = {k: validate_value(v, k) for k, v in (values or {}).items()}
         self.used_names: set[str] = set()
         self.used_values: set[str] = set()
+        self._key: tuple[Any, ...] | None | bool = False  # False: not computed yet
+
+    def key(self) -> tuple[Any, ...] | None:
+        """The placeholders as a hashable value, for the parse cache; None when the values are not
+        all small scalars (such requests are not cached)."""
+        if self._key is False:
+            self._key = _placeholders_key(self.names, self.values)
+        return self._key  # type: ignore[return-value]
 
     def name(self, placeholder: str) -> str | None:
         """The attribute name behind ``#placeholder`` (recorded as used), or None if undefined."""
@@ -47,6 +55,26 @@ class Context:
     def check_unused(self) -> None:
         _check_used("ExpressionAttributeNames", self.names, self.used_names)
         _check_used("ExpressionAttributeValues", self.values, self.used_values)
+
+
+MAX_CACHED_VALUE = 256  # characters or bytes of one cacheable ExpressionAttributeValue
+
+
+def _placeholders_key(names: dict[str, str], values: dict[str, AttributeValue]) -> tuple[Any, ...] | None:
+    frozen = []
+    for placeholder, value in values.items():
+        if len(value) != 1:
+            return None
+        kind, raw = next(iter(value.items()))
+        if kind in ("S", "N", "B"):
+            if len(raw) > MAX_CACHED_VALUE:
+                return None
+            frozen.append((placeholder, kind, raw))
+        elif kind in ("BOOL", "NULL"):
+            frozen.append((placeholder, kind, raw is True))
+        else:
+            return None
+    return tuple(names.items()), tuple(frozen)
 
 
 def _check_keys(parameter: str, given: Mapping[str, Any] | None, pattern: re.Pattern[str]) -> None:

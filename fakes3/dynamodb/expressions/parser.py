@@ -8,11 +8,12 @@ validated (``checks``): placeholders, operand counts and types, in post-order, f
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
 from fakes3.dynamodb.errors import validation
-from fakes3.dynamodb.expressions import checks
+from fakes3.dynamodb.expressions import cache, checks
 from fakes3.dynamodb.expressions.ast import (
     And,
     Between,
@@ -44,6 +45,13 @@ from fakes3.dynamodb.expressions.reserved import is_reserved
 
 T = TypeVar("T")
 
+
+@functools.lru_cache(maxsize=512)
+def _tokens(text: str) -> list[Token]:
+    """``tokenize``, kept for texts seen again (the list is never changed)."""
+    return tokenize(text)
+
+
 # parse-phase fault categories, most important first
 PARENS = "parens"
 UNKNOWN_FUNCTION = "unknown_function"
@@ -71,7 +79,7 @@ class Parser:
         if len(text) > MAX_EXPRESSION_LENGTH:
             raise validation(f"Invalid {kind}: Expression size has exceeded the maximum allowed size;")
         self.text, self.ctx, self.kind = text, ctx, kind
-        self.tokens = tokenize(text)
+        self.tokens = _tokens(text)
         self.pos = 0
         self.problems: dict[str, str] = {}
         self._parenthesized: dict[int, object] = {}
@@ -324,4 +332,4 @@ class ConditionParser(Parser):
 
 def parse_condition(text: str, ctx: Context, kind: str = "ConditionExpression") -> Condition:
     """Parse a ConditionExpression, FilterExpression or KeyConditionExpression."""
-    return ConditionParser(text, ctx, kind).parse()
+    return cache.cached(lambda: ConditionParser(text, ctx, kind).parse(), "condition", kind, text, ctx)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from fakes3.dynamodb.expressions import cache
 from fakes3.dynamodb.expressions.ast import Path, Projection
 from fakes3.dynamodb.expressions.checks import Invalid, Validator
 from fakes3.dynamodb.expressions.context import Context
@@ -36,7 +37,8 @@ class ProjectionParser(Parser):
 
 def parse_projection(text: str, ctx: Context) -> Projection:
     """Parse a ProjectionExpression."""
-    return ProjectionParser(text, ctx, "ProjectionExpression").parse()
+    kind = "ProjectionExpression"
+    return cache.cached(lambda: ProjectionParser(text, ctx, kind).parse(), "projection", kind, text, ctx)
 
 
 class _Node:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from fakes3.dynamodb.expressions import checks
+from fakes3.dynamodb.expressions import cache, checks
 from fakes3.dynamodb.expressions.ast import (
     Action,
     AddAction,
@@ -116,4 +116,5 @@ def check_action_value(clause: str, value: Value) -> None:
 
 def parse_update(text: str, ctx: Context) -> Update:
     """Parse an UpdateExpression."""
-    return UpdateParser(text, ctx, "UpdateExpression").parse()
+    kind = "UpdateExpression"
+    return cache.cached(lambda: UpdateParser(text, ctx, kind).parse(), "update", kind, text, ctx)
