@@ -8,6 +8,7 @@ is known before the signature is checked.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -50,19 +51,26 @@ def new_request_id() -> str:
 class JsonService:
     """One JSON 1.0 service over HTTP: authenticate, route by X-Amz-Target, parse, handle, serialize."""
 
-    def __init__(self, name: str, handler: Handler, operations: frozenset[str] | set[str],
-                 *, signing_name: str | None = None, max_request_bytes: int = MAX_REQUEST_BYTES,
+    def __init__(self, name: str, target_prefix: str, handler: Handler,
+                 operations: frozenset[str] | set[str], *, signing_name: str | None = None,
+                 max_request_bytes: int = MAX_REQUEST_BYTES,
                  internal_error_code: str = "InternalServerError",
                  error_namespace: str = CORAL_SERVICE) -> None:
-        self.model: ServiceModel = service_model(name)
-        self.target_prefix: str = self.model.metadata["targetPrefix"]
-        self.signing_name = signing_name or self.model.signing_name or name
+        """``target_prefix``: what X-Amz-Target starts with (``DynamoDB_20120810``), given here so
+        botocore's model of the service is only loaded by its first request."""
+        self.name = name
+        self.target_prefix = target_prefix
+        self.signing_name = signing_name or name
         self.handler = handler
         self.operations = frozenset(operations)
         self.max_request_bytes = max_request_bytes
         self.internal_error_code = internal_error_code
         self.error_namespace = error_namespace
         self._operation_models: dict[str, OperationModel] = {}
+
+    @functools.cached_property
+    def model(self) -> ServiceModel:
+        return service_model(self.name)
 
     def serves(self, target: str | None) -> bool:
         return bool(target) and target.split(".", 1)[0] == self.target_prefix  # type: ignore[union-attr]

@@ -12,6 +12,10 @@ written to a ``tmp-`` file in the blob directory, fsync'd, then renamed to a uni
 directory fsync'd), so a file with a final name is always complete. Its files outlive ``close``
 and the process; a blob's file is still unlinked when the blob dies while the store is open
 (its metadata, which the model holds it for, is gone by then).
+
+Reading a range of a body that lives in a file gives a ``RangeBody``: an iterator of byte chunks
+like any other, which can also hand fakes3's HTTP server the ``FileSpan``s it is made of, so that
+a large GET is sent straight out of the file (see fakes3.http_server).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import tempfile
 import threading
 import weakref
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import IO
 
@@ -83,10 +87,16 @@ class Blob:
             return iter(())
         if self._data is not None:
             return _memory_chunks(self._data, start, last, chunk)
+        return RangeBody(self._pieces(start, last, chunk), chunk)
+
+    def _pieces(self, start: int, last: int, chunk: int) -> Iterator[Piece]:
+        """Bytes ``start..last`` (both within the body) as in-memory chunks and file spans."""
+        if self._data is not None:
+            return _memory_chunks(self._data, start, last, chunk)
         assert self._path is not None
         # Open now, not on first next(): once open, deleting or resetting cannot break the read.
         handle = open(self._path, "rb")  # noqa: SIM115 - closed by the generator
-        return self._file_chunks(handle, start, last, chunk)
+        return self._file_pieces(handle, start, last)
 
     def read(self) -> bytes:
         """The whole body; for tests and small internal uses only."""
@@ -105,17 +115,11 @@ class Blob:
         """First and last offset of part ``number`` (1-based); a one-piece body is part 1."""
         return 0, self.size - 1
 
-    def _file_chunks(self, handle: IO[bytes], start: int, last: int, chunk: int) -> Iterator[bytes]:
-        # A generator method: it holds ``self``, so the file outlives every reader.
+    def _file_pieces(self, handle: IO[bytes], start: int, last: int) -> Iterator[Piece]:
+        # A generator method: it holds ``self``, so the file outlives every reader; the handle is
+        # closed once the reader moves past the span, or closes the body.
         with handle:
-            handle.seek(start)
-            remaining = last - start + 1
-            while remaining > 0:
-                data = handle.read(min(chunk, remaining))
-                if not data:
-                    raise OSError(f"blob file {self._path} ended {remaining} bytes early")
-                remaining -= len(data)
-                yield data
+            yield FileSpan(handle, start, last - start + 1, self._path)
 
 
 class CompositeBlob(Blob):
@@ -176,22 +180,103 @@ class CompositeBlob(Blob):
         last = self.size - 1 if end is None else min(end, self.size - 1)
         if last < start:
             return iter(())
+        return RangeBody(self._pieces(start, last, chunk), chunk)
+
+    def _pieces(self, start: int, last: int, chunk: int) -> Iterator[Piece]:
         index = bisect_right(self._starts, start) - 1
         first = self._piece(index, start, last, chunk)  # opened now, like a one-piece blob
         return self._chain(first, index + 1, last, chunk)
 
-    def _piece(self, index: int, start: int, last: int, chunk: int) -> Iterator[bytes]:
+    def _piece(self, index: int, start: int, last: int, chunk: int) -> Iterator[Piece]:
         blob, offset, length = self._segments[index]
         base = self._starts[index]
         stop = min(last, base + length - 1)
-        return blob.iter_range(offset + start - base, offset + stop - base, chunk)
+        return blob._pieces(offset + start - base, offset + stop - base, chunk)
 
-    def _chain(self, first: Iterator[bytes], index: int, last: int, chunk: int) -> Iterator[bytes]:
+    def _chain(self, first: Iterator[Piece], index: int, last: int, chunk: int) -> Iterator[Piece]:
         # A generator method: it holds ``self``, so every segment outlives the reader.
         yield from first
         while index < len(self._segments) and self._starts[index] <= last:
             yield from self._piece(index, self._starts[index], last, chunk)
             index += 1
+
+
+class FileSpan:
+    """``length`` bytes of an open file from ``offset``: a piece of a response body that a server
+    can send without reading it into Python (fakes3's maps the file). The file belongs to the
+    ``RangeBody`` that yielded the span: it stays open until the body moves past it or closes."""
+
+    __slots__ = ("file", "offset", "length", "_path")
+
+    def __init__(self, file: IO[bytes], offset: int, length: int, path: str | None = None) -> None:
+        self.file = file
+        self.offset = offset
+        self.length = length
+        self._path = path
+
+    def chunks(self, chunk: int = CHUNK) -> Iterator[bytes]:
+        """The span's bytes, read ``chunk`` at a time."""
+        file = self.file
+        file.seek(self.offset)
+        remaining = self.length
+        while remaining > 0:
+            data = file.read(min(chunk, remaining))
+            if not data:
+                raise OSError(f"blob file {self._path} ended {remaining} bytes early")
+            remaining -= len(data)
+            yield data
+
+
+Piece = bytes | FileSpan
+
+
+class RangeBody:
+    """A byte range of a blob as a response body (WSGI: an iterable of bytes with ``close``).
+
+    Iterating it reads the bytes ``chunk`` at a time, as any WSGI server or the socketless path
+    does. fakes3's HTTP server asks for ``pieces()`` instead: the same bytes as in-memory chunks
+    and ``FileSpan``s, which it sends out of a memory map of the file, never reading them into
+    Python. Either way the body is read once; ``close`` closes whatever file is still open."""
+
+    __slots__ = ("_pieces", "_chunk", "_chunks", "_taken")
+
+    def __init__(self, pieces: Iterator[Piece], chunk: int = CHUNK) -> None:
+        self._pieces = pieces
+        self._chunk = chunk
+        self._chunks: Generator[bytes, None, None] | None = None
+        self._taken = False
+
+    def pieces(self) -> Iterator[Piece]:
+        """The body as bytes and ``FileSpan``s (a span's file stays open until the next piece)."""
+        if self._taken or self._chunks is not None:
+            raise RuntimeError("the body is already being read")
+        self._taken = True
+        return self._pieces
+
+    def __iter__(self) -> RangeBody:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._chunks is None:
+            if self._taken:
+                raise RuntimeError("the body's pieces are being read")
+            self._chunks = self._read()
+        return next(self._chunks)
+
+    def _read(self) -> Generator[bytes, None, None]:
+        chunk = self._chunk
+        for piece in self._pieces:
+            if isinstance(piece, FileSpan):
+                yield from piece.chunks(chunk)
+            else:
+                yield piece
+
+    def close(self) -> None:
+        if self._chunks is not None:
+            self._chunks.close()
+        close = getattr(self._pieces, "close", None)
+        if close is not None:
+            close()
 
 
 def _memory_chunks(data: bytes, start: int, last: int, chunk: int) -> Iterator[bytes]:
