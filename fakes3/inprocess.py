@@ -135,21 +135,22 @@ class ResponseBody(ReadStream):
             raise ProtocolError("Connection broken: the fake dropped the connection", exc) from None
 
     def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
-        if amt is None or amt < 0:
-            parts = [self._pending]
-            self._pending = b""
-            while (chunk := self._next()) is not None:
-                parts.append(chunk)
-            return b"".join(parts)
-        while len(self._pending) < amt:
+        limit = -1 if amt is None else amt
+        whole = limit < 0
+        parts = [self._pending] if self._pending else []
+        have = len(self._pending)
+        while whole or have < limit:
             chunk = self._next()
             if chunk is None:
                 break
-            self._pending = chunk if not self._pending else self._pending + chunk
-        if len(self._pending) <= amt:
-            data, self._pending = self._pending, b""
-        else:
-            data, self._pending = self._pending[:amt], self._pending[amt:]
+            parts.append(chunk)
+            have += len(chunk)
+        # One chunk is returned as it is; several are joined once (not grown chunk by chunk).
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        if whole or len(data) <= limit:
+            self._pending = b""
+            return data
+        data, self._pending = data[:limit], data[limit:]
         return data
 
     def stream(self, amt: int = _READ_SIZE, decode_content: bool | None = None) -> Iterator[bytes]:

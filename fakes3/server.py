@@ -119,7 +119,7 @@ class FakeAWS:
                                  browser_post=BrowserPostUploads(self.verifier, access))
         s3_protocol.handler = self.faults.seam("s3", self.s3.handle, describe_s3_call, s3_error,
                                                s3_protocol.success_status)
-        self.s3.fault_hook = lambda operation, bucket, key, key_lock: self.faults.between(key_lock)
+        self.s3.fault_hook = self.faults.model_hook
         self.faults.effects["s3"] = S3Effects(self.s3)
         dynamodb_handler = self.faults.seam("dynamodb", self.dynamodb.handle, describe_dynamodb_call,
                                             dynamodb_error, lambda operation, result: 200)
@@ -130,7 +130,8 @@ class FakeAWS:
             ControlPlane(["s3", "dynamodb"], self.reset, __version__, self.faults, control_token),
             region,
             self.verifier,
-            json_services=[JsonService("dynamodb", dynamodb_handler, self.dynamodb.operations)],
+            json_services=[JsonService("dynamodb", "DynamoDB_20120810", dynamodb_handler,
+                                        self.dynamodb.operations)],
         )
         self.http = HttpServer(self.app, host=host, port=port, threads=threads)
         vendor = vendor_from_store(self.credential_store, DEFAULT_ACCOUNT_ID, imds_credential_lifetime)
