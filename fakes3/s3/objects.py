@@ -204,6 +204,16 @@ def _served_range(params: Mapping[str, Any], blob: Blob) -> ranges.ByteRange | N
     return ranges.ByteRange(first, last) if last >= first else None
 
 
+_OPTIONAL_HEADERS = (
+    ("content_encoding", "ContentEncoding"),
+    ("content_disposition", "ContentDisposition"),
+    ("content_language", "ContentLanguage"),
+    ("cache_control", "CacheControl"),
+    ("expires", "Expires"),
+    ("website_redirect_location", "WebsiteRedirectLocation"),
+)
+
+
 def object_headers(version: ObjectVersion) -> Params:
     """The headers GET and HEAD share (no length, range or checksum)."""
     out: Params = {
@@ -213,19 +223,10 @@ def object_headers(version: ObjectVersion) -> Params:
         "ContentType": version.content_type,
         "Metadata": dict(version.metadata) if version.metadata else {},
     }
-    # The optional ones, each only when set (one test each: this runs per GET and HEAD).
-    if version.content_encoding is not None:
-        out["ContentEncoding"] = version.content_encoding
-    if version.content_disposition is not None:
-        out["ContentDisposition"] = version.content_disposition
-    if version.content_language is not None:
-        out["ContentLanguage"] = version.content_language
-    if version.cache_control is not None:
-        out["CacheControl"] = version.cache_control
-    if version.expires is not None:
-        out["Expires"] = version.expires
-    if version.website_redirect_location is not None:
-        out["WebsiteRedirectLocation"] = version.website_redirect_location
+    for attr, name in _OPTIONAL_HEADERS:  # each only when set
+        value = getattr(version, attr)
+        if value is not None:
+            out[name] = value
     if version.storage_class != "STANDARD":  # S3 omits the header for STANDARD
         out["StorageClass"] = version.storage_class
     return out
