@@ -32,6 +32,9 @@ def _empty(value: dict[str, Any]) -> bool:
 
 def _check_key_value(name: str, kind: str, value: dict[str, Any], is_hash: bool) -> None:
     """A key attribute of the declared ``kind``: not an empty string or binary, not too large."""
+    raw = value.get("S")
+    if (type(raw) is str and 0 < len(raw) <= 256) or "N" in value:
+        return  # the usual keys: a number, or a string too short to be over 1024 bytes in UTF-8
     if _empty(value):
         raise validation("One or more parameter values are not valid. The AttributeValue for a key "
                          f"attribute cannot contain an empty {'string' if kind == 'S' else 'binary'} "

@@ -32,10 +32,15 @@ _GROUPS = {
     "Scan": (("ProjectionExpression", "FilterExpression"),
              ("AttributesToGet", "ScanFilter", "ConditionalOperator")),
 }
+# Per operation, the parameters whose presence can make ``check_styles`` object.
+_STYLED = {operation: frozenset(expressions) | {"ExpressionAttributeNames", "ExpressionAttributeValues"}
+           for operation, (expressions, _legacy) in _GROUPS.items()}
 
 
 def check_styles(operation: str, params: Mapping[str, Any]) -> None:
     """Expressions and legacy parameters may not be mixed (KeyConditions excepted, as on AWS)."""
+    if _STYLED[operation].isdisjoint(params):
+        return  # no expression and no placeholders: nothing can be mixed (the usual plain call)
     expressions, legacy = _GROUPS[operation]
     used = [e for e in expressions if params.get(e) is not None]
     if used:

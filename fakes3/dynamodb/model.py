@@ -149,8 +149,8 @@ class ItemLocks:
         """Hold every key's lock (taken in one stable order) for a ``with`` block."""
         return _Held(self, sorted(set(keys), key=self._order))
 
-    def hold_one(self, key: LockKey) -> _Held:
-        return _Held(self, [key])
+    def hold_one(self, key: LockKey) -> _HeldOne:
+        return _HeldOne(self, key)
 
     def _acquire(self, key: LockKey) -> None:
         with self._mutex:
@@ -193,6 +193,23 @@ class _Held:
         self._taken = 0
         for key in reversed(keys[:taken]):
             self._owner._release(key)
+
+
+class _HeldOne:
+    """``hold_one``'s lock: ``_Held`` for a single key, without its list and loop (every
+    single-item write takes one)."""
+
+    __slots__ = ("_owner", "_key")
+
+    def __init__(self, owner: ItemLocks, key: LockKey) -> None:
+        self._owner = owner
+        self._key = key
+
+    def __enter__(self) -> None:
+        self._owner._acquire(self._key)
+
+    def __exit__(self, *_: object) -> None:
+        self._owner._release(self._key)
 
 
 @dataclass

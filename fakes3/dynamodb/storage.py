@@ -11,6 +11,7 @@ Nothing here locks: ``Database.lock`` guards every Store (see ``model.py``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ def token(value: dict[str, Any]) -> Token:
     return bytes(value["B"])
 
 
+@functools.lru_cache(maxsize=4096)  # keys repeat (a partition's items, a hot item): MD5 once
 def hash_digest(tok: Token) -> bytes:
     if isinstance(tok, Decimal):
         raw = ("N" + str(tok.normalize() if tok != 0 else Decimal(0))).encode()

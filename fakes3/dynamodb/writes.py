@@ -40,6 +40,7 @@ _KINDS = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}
 # none of them sent, a write has nothing to parse or check.
 _EXPRESSION_PARAMETERS = ("ConditionExpression", "Expected", "UpdateExpression", "AttributeUpdates",
                           "ExpressionAttributeNames", "ExpressionAttributeValues")
+_EXPRESSION_SET = frozenset(_EXPRESSION_PARAMETERS)
 
 RETURN_VALUES = {
     "PutItem": ("NONE", "ALL_OLD"),
@@ -136,7 +137,9 @@ def prepare(db: Database, operation: str, params: dict[str, Any], *, kind: str |
     if not in_transaction and operation in _KINDS:
         check_styles(operation, params)
     condition = update = ctx = None
-    if any(params.get(p) is not None for p in _EXPRESSION_PARAMETERS):  # else: nothing to parse
+    # else: nothing to parse (isdisjoint first: the usual plain write names none of them)
+    if not _EXPRESSION_SET.isdisjoint(params) and any(params.get(p) is not None
+                                                     for p in _EXPRESSION_PARAMETERS):
         rewriter = Rewriter()
         condition_text = _condition(params, rewriter)
         update_text = params.get("UpdateExpression")
