@@ -177,8 +177,7 @@ class FaultController:
 
     def seam(self, service: str, handler: Handler, describe: Callable[[str, dict[str, Any]], Call],
              make_error: ErrorFactory, success_status: Callable[[str, dict[str, Any]], int]) -> Handler:
-        journal = self.journal
-        begin, end = journal.begin, journal.end
+        begin = self.journal.begin
 
         def wrapped(operation: str, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
             call = describe(operation, params)
@@ -192,18 +191,10 @@ class FaultController:
             # The fast path: no action applies, and no lingering effect concerns this call.
             try:
                 result = handler(operation, params, ctx)
-            except AWSError as err:
-                end(entry, err.status, err.code)
+            except BaseException as exc:
+                _journal_failure(entry, exc)
                 raise
-            except DropConnection:
-                end(entry, 0, "ConnectionDropped")
-                raise
-            except BaseException:
-                end(entry, 500, "InternalError")
-                raise
-            entry.etag = result.get("ETag") or (result.get("CopyObjectResult") or {}).get("ETag")
-            entry.version_id = result.get("VersionId")
-            end(entry, success_status(operation, result))
+            _journal_success(entry, result, success_status(operation, result))
             return result
 
         return wrapped
@@ -229,14 +220,8 @@ class FaultController:
             if effects is not None:
                 result = effects.after(call, actions, params, result, memo)
             self._after(fired, make_error)
-        except AWSError as err:
-            self.journal.end(entry, err.status, err.code)
-            raise
-        except DropConnection:
-            self.journal.end(entry, 0, "ConnectionDropped")
-            raise
-        except BaseException:
-            self.journal.end(entry, 500, "InternalError")
+        except BaseException as exc:
+            _journal_failure(entry, exc)
             raise
         finally:
             self._local.fired = None
@@ -245,9 +230,7 @@ class FaultController:
                     self._firing -= 1
             if effects is not None:
                 effects.done(call)
-        entry.etag = result.get("ETag") or (result.get("CopyObjectResult") or {}).get("ETag")
-        entry.version_id = result.get("VersionId")
-        self.journal.end(entry, success_status(operation, result))
+        _journal_success(entry, result, success_status(operation, result))
         return result
 
     def current(self) -> Fired | None:
@@ -316,3 +299,18 @@ class FaultController:
             time.sleep(latency.seconds)
         for hold in fired.of(A.Hold, phase):
             self.holds[hold.name].pause(hold.timeout)
+
+
+def _journal_failure(entry: Entry, exc: BaseException) -> None:
+    if isinstance(exc, AWSError):
+        Journal.end(entry, exc.status, exc.code)
+    elif isinstance(exc, DropConnection):
+        Journal.end(entry, 0, "ConnectionDropped")
+    else:
+        Journal.end(entry, 500, "InternalError")
+
+
+def _journal_success(entry: Entry, result: dict[str, Any], status: int) -> None:
+    entry.etag = result.get("ETag") or (result.get("CopyObjectResult") or {}).get("ETag")
+    entry.version_id = result.get("VersionId")
+    Journal.end(entry, status)
