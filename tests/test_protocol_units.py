@@ -136,3 +136,14 @@ def test_list_result_is_serialized_with_s3s_root_and_flattened_lists():
     assert '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' in text
     assert "<Contents><Key>&lt;k&gt;</Key><ETag>&quot;e&quot;</ETag><Size>3</Size></Contents>" in text
     assert "<CommonPrefixes><Prefix>p/</Prefix></CommonPrefixes>" in text
+
+
+def test_an_xml_document_keeps_its_root_when_nothing_is_set() -> None:
+    # A bucket whose versioning was never configured: S3 answers an empty VersioningConfiguration
+    # element, not an empty body; operations whose output is all headers still send no body.
+    model = service_model("s3")
+    _, _, body = restxml.serialize_response(model.operation_model("GetBucketVersioning"), {})
+    assert body == (b'<?xml version="1.0" encoding="UTF-8"?>\n<VersioningConfiguration '
+                    b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></VersioningConfiguration>')
+    _, headers, body = restxml.serialize_response(model.operation_model("PutObject"), {"ETag": '"e"'})
+    assert body == b"" and headers == [("ETag", '"e"')]

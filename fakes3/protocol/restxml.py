@@ -269,6 +269,9 @@ class _Output:
     members: dict[str, tuple[int, _Step]]  # every member but the payload -> (place in shape, step)
     payload: str | None
     root: str
+    # Some member travels in the XML document: S3 sends its root even when none is set (a
+    # never-configured GetBucketVersioning answers an empty <VersioningConfiguration/>).
+    document: bool
     layouts: dict[tuple[str, ...], tuple[_Step, ...]] = field(default_factory=dict)
 
     MAX_LAYOUTS = 64  # per operation; handlers return a few key sets each
@@ -306,7 +309,8 @@ def _output(op: OperationModel) -> _Output | None:
         else:
             members[name] = (place, (name, _ELEMENT, wire, str))
     root = RESPONSE_ROOTS.get(op.name) or shape.name.removesuffix("Output") + "Result"
-    return _Output(shape, int(op.http.get("responseCode", 200)), members, payload, root)
+    document = any(where == _ELEMENT for _, (_, where, _, _) in members.values())
+    return _Output(shape, int(op.http.get("responseCode", 200)), members, payload, root, document)
 
 
 def serialize_response(
@@ -337,7 +341,7 @@ def serialize_response(
     if op.name == "GetBucketLocation":  # the one document whose root element is the value
         text = escape(result.get("LocationConstraint") or "")  # empty for us-east-1
         return status, headers, _document(f'<{root} xmlns="{S3_NAMESPACE}">{text}</{root}>')
-    if not body_members:
+    if not out.document:
         return status, headers, b""
     xml: list[str] = [f'<{root} xmlns="{S3_NAMESPACE}">']
     _structure_to_xml(out.shape, result, xml, only=body_members)
