@@ -266,23 +266,22 @@ class _Pool(threadpool.ThreadPool):
 
     cheroot's ``start`` starts every worker in turn, each ``Thread.start`` waiting for the new
     thread to be scheduled, then polls every 0.1 s until all of them run: 24 workers cost 3 to
-    130 ms on a busy machine, most of a fake's start-up. Here ``start`` only notes the caller's
-    daemon status; ``spawn`` (from the server's own thread) hands the work to a helper thread,
-    which starts them one by one, the first at once. ``stop`` lets the helper finish first, so
-    every worker it started is told to stop."""
+    130 ms on a busy machine, most of a fake's start-up. Here ``start`` does nothing; ``spawn``
+    (from the server's own thread) hands the work to a helper thread, which starts them one by
+    one, the first at once. ``stop`` lets the helper finish first, so every worker it started is
+    told to stop. Workers are daemon threads: a script or test that never calls ``stop()`` still
+    exits (cheroot's inherit the starting thread's status, and kept such a process alive)."""
 
     def __init__(self, server: Any, old: threadpool.ThreadPool) -> None:
         super().__init__(server, min=old.min, max=old.max,
                          accepted_queue_size=old._queue.maxsize,  # type: ignore[attr-defined]
                          accepted_queue_timeout=old._queue_put_timeout)  # type: ignore[attr-defined]
-        self._daemon = False
         self._stopping = False
         self._spawner: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        # Workers keep cheroot's daemon status: that of the thread that starts the server.
-        self._daemon = threading.current_thread().daemon
+        pass  # see spawn
 
     def spawn(self) -> None:
         with self._lock:
@@ -300,7 +299,7 @@ class _Pool(threadpool.ThreadPool):
     def _spawn_worker(self) -> threadpool.WorkerThread:
         worker = threadpool.WorkerThread(self.server)
         worker.name = f"CP Server {worker.name!s}"
-        worker.daemon = self._daemon
+        worker.daemon = True
         worker.start()
         return worker
 

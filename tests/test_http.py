@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import http.client
 import socket
+import subprocess
+import sys
 import tracemalloc
 import zlib
 
@@ -203,3 +205,16 @@ def test_a_large_upload_is_streamed_not_held_in_memory(fakes3, s3_client, tmp_pa
     assert peak < size / 3, f"peak {peak / 2**20:.1f} MiB while uploading {size / 2**20:.0f} MiB"
     head = s3_client.head_object(Bucket="bkt", Key="big")
     assert head["ContentLength"] == size
+
+
+def test_a_script_that_never_stops_its_fake_still_exits() -> None:
+    # The worker threads are daemons: forgetting stop() must not hang the interpreter at exit.
+    script = (
+        "from fakes3.server import FakeAWS\n"
+        "aws = FakeAWS().start()\n"
+        "assert aws.client('s3').list_buckets()['Buckets'] == []\n"
+        "print('served')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "served"
