@@ -253,7 +253,13 @@ def test_a_header_value_that_is_not_a_string_is_refused() -> None:
 
 def _workers(server: HttpServer) -> list[threading.Thread]:
     assert server._server is not None
-    return list(server._server.requests._threads)  # type: ignore[attr-defined]
+    pool = server._server.requests
+    # A worker may serve before the spawning thread has recorded it: wait for the spawner.
+    spawner = pool._spawner  # type: ignore[attr-defined]
+    if spawner is not None:
+        spawner.join(10)
+        assert not spawner.is_alive()
+    return list(pool._threads)  # type: ignore[attr-defined]
 
 
 def test_the_worker_pool_fills_in_the_background_and_stops_whole() -> None:
