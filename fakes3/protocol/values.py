@@ -26,20 +26,16 @@ def format_timestamp(value: dt.datetime, fmt: str) -> str:
     return value.strftime(ISO8601)
 
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _http_dates: dict[dt.datetime, str] = {}
 
 
 def http_date(value: dt.datetime) -> str:
-    """``Tue, 03 Mar 2026 12:00:00 GMT``, as ``email.utils.format_datetime(usegmt=True)`` writes
-    it (Last-Modified on every GET and HEAD). Remembered per value: S3 stamps objects to the
-    second, so many share one, and a client reads the same objects again."""
+    """``Tue, 03 Mar 2026 12:00:00 GMT`` (Last-Modified on every GET and HEAD). Remembered per
+    value: S3 stamps objects to the second, so many share one, and a client reads the same
+    objects again."""
     text = _http_dates.get(value)
     if text is None:
-        utc = value.astimezone(dt.UTC)
-        text = (f"{_DAYS[utc.weekday()]}, {utc.day:02d} {_MONTHS[utc.month - 1]} {utc.year:04d} "
-                f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d} GMT")
+        text = email.utils.format_datetime(value.astimezone(dt.UTC), usegmt=True)
         if len(_http_dates) >= 4096:
             _http_dates.clear()
         _http_dates[value] = text
