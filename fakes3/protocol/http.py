@@ -120,7 +120,6 @@ def _wsgi_headers(environ: Mapping[str, Any]) -> dict[str, str]:
     return items
 
 
-
 @dataclass(slots=True)
 class HttpRequest:
     method: str
