@@ -12,14 +12,20 @@ spilled to a file) may hand over file spans, sent out of a memory map of the fil
 read into Python. A piece is ``bytes`` or a span: an object with ``file`` (open, with
 ``fileno()``), ``offset``, ``length`` and ``chunks()`` (its bytes, read: for TLS, or a file that
 cannot be mapped).
+
+A worker that has answered on a kept-alive connection waits a few milliseconds for that
+connection's next request and serves it itself (``LINGER``), rather than returning it to
+cheroot's selector thread at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import email.utils
+import logging
 import mmap
 import os
+import select
 import socket
 import threading
 import time
@@ -43,6 +49,13 @@ _SENDALL_MAX = 256 * 1024
 # A file span is sent from a memory map of at most this much of the file at a time (the mapped
 # pages count in the server's resident memory while they are mapped).
 WINDOW = 4 * 1024 * 1024
+# After answering on a keep-alive connection, a worker waits this long for the connection's next
+# request before handing it back to cheroot's selector thread. A client's next request (boto3's
+# comes about 1 ms later) is then served by the same thread, woken once, instead of the selector's
+# thread waking, queueing the connection and waking a worker: 50-70 µs of server CPU less.
+LINGER = 0.005
+# A lingering worker looks at least this often whether the server is stopping.
+_LINGER_SLICE = 0.05
 
 
 class _Capture:
@@ -279,6 +292,17 @@ class _Pool(threadpool.ThreadPool):
         self._stopping = False
         self._spawner: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.waiting = 0  # workers blocked in get(), free for a queued connection
+        self.get = self._get
+
+    def _get(self) -> Any:
+        with self._lock:
+            self.waiting += 1
+        try:
+            return self._queue.get()  # type: ignore[attr-defined]
+        finally:
+            with self._lock:
+                self.waiting -= 1
 
     def start(self) -> None:
         pass  # see spawn
@@ -313,14 +337,54 @@ class _Pool(threadpool.ThreadPool):
 
 
 class _Server(wsgi.Server):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, linger: float = LINGER, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.gateway = _Gateway
-        self.requests = _Pool(self, self.requests)
+        self.requests: _Pool = _Pool(self, self.requests)
+        self.linger = linger
 
     def serve(self) -> None:
         self.requests.spawn()
         super().serve()
+
+    def put_conn(self, conn: Any) -> None:
+        """Called by a worker with a keep-alive connection it has answered: serve the
+        connection's next requests in this thread while they come within ``linger`` seconds,
+        then hand it back to the selector. A worker lingers only while another one is free and
+        no connection waits, so more connections than workers still take turns."""
+        pool = self.requests
+        poller = None
+        while self.linger > 0 and self.ready and pool.waiting and not pool.qsize:
+            if not conn.rfile.has_data():  # else a pipelined request is already buffered
+                if poller is None:
+                    poller = select.poll()
+                    poller.register(conn.socket.fileno(), select.POLLIN)
+                if not self._readable_soon(poller):
+                    break
+            if not self._communicate(conn):
+                conn.close()
+                return
+        super().put_conn(conn)
+
+    def _readable_soon(self, poller: select.poll) -> bool:
+        deadline = time.monotonic() + self.linger
+        while self.ready:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if poller.poll(min(left, _LINGER_SLICE) * 1000):
+                return True
+        return False
+
+    def _communicate(self, conn: Any) -> bool:
+        """One request on ``conn``, as cheroot's worker loop runs it: True to keep it open."""
+        try:
+            return bool(conn.communicate())
+        except Exception as exc:
+            level = logging.INFO if isinstance(exc, ConnectionError) else logging.ERROR
+            self.error_log(f"Error while handling a connection from {conn.remote_addr!s}: {exc!r}",
+                           level=level, traceback=level == logging.ERROR)
+            return False
 
     def stop(self) -> None:
         # cheroot's stop() waits for its selector loop to notice, which it does when select()
@@ -352,13 +416,16 @@ class HttpServer:
     """Serves a WSGI app on ``host:port`` (0: any free port) until ``stop()``."""
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, threads: int = 4,
-                 server_name: str = "fakes3", idle_timeout: int = 60) -> None:
+                 server_name: str = "fakes3", idle_timeout: int = 60, linger: float = LINGER) -> None:
+        """``linger``: seconds a worker waits for a kept-alive connection's next request (0: hand
+        every connection straight back to cheroot's selector)."""
         self.app = app
         self.host = host
         self._port = port
         self._threads = threads
         self._server_name = server_name
         self._idle_timeout = idle_timeout
+        self._linger = linger
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -366,7 +433,8 @@ class HttpServer:
         if self._server is not None:
             return self
         server = _Server((self.host, self._port), self.app, numthreads=self._threads,
-                         server_name=self._server_name, shutdown_timeout=2, timeout=self._idle_timeout)
+                         server_name=self._server_name, shutdown_timeout=2, timeout=self._idle_timeout,
+                         linger=self._linger)
         # cheroot's stop() waits for its selector loop, which wakes every expiration_interval
         # (0.5 s by default): a shorter one makes stop() quick.
         server.expiration_interval = 0.05

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -254,11 +256,18 @@ def test_a_header_value_that_is_not_a_string_is_refused() -> None:
 def _workers(server: HttpServer) -> list[threading.Thread]:
     assert server._server is not None
     pool = server._server.requests
-    # A worker may serve before the spawning thread has recorded it: wait for the spawner.
-    spawner = pool._spawner  # type: ignore[attr-defined]
-    if spawner is not None:
-        spawner.join(10)
-        assert not spawner.is_alive()
+    # A worker may serve before the spawning thread has recorded it: wait for the spawner (made
+    # by the server's thread once it runs, and started under the pool's lock).
+    deadline = time.monotonic() + 10
+    while True:
+        with pool._lock:  # type: ignore[attr-defined]
+            spawner = pool._spawner  # type: ignore[attr-defined]
+        if spawner is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.001)
+    assert spawner is not None, "the server's thread never started its workers"
+    spawner.join(10)
+    assert not spawner.is_alive()
     return list(pool._threads)  # type: ignore[attr-defined]
 
 
@@ -381,3 +390,61 @@ def test_the_service_models_match_botocores_own_loading() -> None:
             model = service_model(service.name)
             assert service.target_prefix == model.metadata["targetPrefix"]
             assert service.signing_name == model.signing_name
+
+
+def _thread_app(served_by: list[int]) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        served_by.append(threading.get_ident())
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    return app
+
+
+def test_a_worker_serves_its_kept_alive_connection_while_it_lingers_and_stop_wakes_it() -> None:
+    served_by: list[int] = []
+    server = HttpServer(_thread_app(served_by), threads=3, linger=30).start()
+    _workers(server)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        for _ in range(5):
+            conn.request("GET", "/")
+            assert conn.getresponse().read() == b"ok"
+        assert len(served_by) == 5 and len(set(served_by)) == 1  # one thread, not the selector's turns
+    finally:
+        started = time.monotonic()
+        server.stop()  # the worker still lingers on the open connection: stop must not wait 30 s
+        conn.close()
+    assert time.monotonic() - started < 5
+
+
+def test_more_connections_than_workers_take_turns_though_workers_linger() -> None:
+    # Two workers, four connections, a 30 s linger: were both workers to linger on the first two
+    # connections, the other two would get no answer before their 10 s timeout.
+    served_by: list[int] = []
+    server = HttpServer(_thread_app(served_by), threads=2, linger=30).start()
+    _workers(server)
+    conns = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(4)]
+    try:
+        for _ in range(3):
+            for conn in conns:
+                conn.request("GET", "/")
+                assert conn.getresponse().read() == b"ok"
+        assert len(served_by) == 12
+    finally:
+        for conn in conns:
+            conn.close()
+        server.stop()
+
+
+def test_pipelined_requests_are_answered_in_order() -> None:
+    served_by: list[int] = []
+    with (HttpServer(_thread_app(served_by), linger=30) as server,
+          socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock):
+        sock.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = b""
+        while received.count(b"ok") < 2:
+            data = sock.recv(65536)
+            assert data, f"the server closed the connection after {received!r}"
+            received += data
+    assert received.count(b"HTTP/1.1 200 OK") == 2 and len(served_by) == 2
