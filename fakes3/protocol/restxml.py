@@ -27,6 +27,14 @@ S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 MAX_XML_BODY = 10 * 1024 * 1024
 
+# A result key no member can have (members are CamelCase words): the items of several flattened
+# lists of the output shape in the order S3 interleaves them, as (member, item) pairs. botocore's
+# shape splits one XML sequence into two lists (ListObjectVersions: <Version> and <DeleteMarker>
+# elements by key, newest first); the result keeps those lists for its readers, and the document
+# writes the sequence where the first of its members goes (a flattened list is parsed by element
+# name, so boto3 reads the interleaved elements back into both lists).
+INTERLEAVED = "(interleaved)"
+
 # botocore's models drop the XML root element names of S3's responses (Smithy's @xmlName on the
 # output shapes); these are S3's, from its API reference. Anything else: the shape name minus
 # "Output", plus "Result".
@@ -344,7 +352,11 @@ def serialize_response(
     if not out.document:
         return status, headers, b""
     xml: list[str] = [f'<{root} xmlns="{S3_NAMESPACE}">']
-    _structure_to_xml(out.shape, result, xml, only=body_members)
+    interleaved = result.get(INTERLEAVED)
+    if interleaved is None:
+        _structure_to_xml(out.shape, result, xml, only=body_members)
+    else:
+        _interleaved_to_xml(out.shape, result, interleaved, xml, body_members)
     xml.append(f"</{root}>")
     return status, headers, _document("".join(xml))
 
@@ -383,6 +395,26 @@ def _structure_to_xml(
                 _value_to_xml(member.member, item_wire, element, out)
         else:
             _value_to_xml(member, wire, item, out)
+
+
+def _interleaved_to_xml(
+    shape: StructureShape, value: Mapping[str, Any], sequence: Iterable[tuple[str, Any]],
+    out: list[str], only: list[str],
+) -> None:
+    """The members in ``only``, with the (member, item) pairs of ``sequence`` written in their
+    order where the first member they name goes, instead of those members' own lists."""
+    items = list(sequence)
+    merged = {name for name, _ in items}
+    written = False
+    for name in only:
+        if name not in merged:
+            _structure_to_xml(shape, value, out, only=[name])
+        elif not written:
+            written = True
+            for member_name, item in items:
+                member = shape.members[member_name]
+                wire = member.serialization.get("name", member_name)
+                _value_to_xml(member.member, member.member.serialization.get("name", wire), item, out)
 
 
 def _value_to_xml(shape: Shape, tag: str, value: Any, out: list[str]) -> None:

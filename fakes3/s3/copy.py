@@ -2,7 +2,9 @@
 
 The source may name a version (``?versionId=``, checked as versioning.py describes); the new version
 gets the destination bucket's versioning, and its tags are the source's (TaggingDirective COPY, the
-default) or the request's ``x-amz-tagging`` (REPLACE).
+default) or the request's ``x-amz-tagging`` (REPLACE). The source's ACL is never copied: the copy
+gets the ACL the request gives (x-amz-acl or x-amz-grant-*), else ``private`` (S3 API reference,
+CopyObject's x-amz-acl: "the ACL metadata is not preserved and is set to private by default").
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from urllib.parse import parse_qs, unquote
 from fakes3 import checksums
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import conditions, errors, names, objects, tagging, versioning
+from fakes3.s3 import access, conditions, errors, names, objects, tagging, versioning
 from fakes3.s3.model import NULL_VERSION, Backend, Bucket, ObjectVersion, Owner
 
 Params = dict[str, Any]
@@ -58,6 +60,7 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     tags_directive = _directive(params, "TaggingDirective", "tagging")
     # COPY (the default) keeps the source's tags and ignores x-amz-tagging.
     new_tags = tagging.from_header(params.get("Tagging")) if tags_directive == "REPLACE" else {}
+    grants = access.object_acl(dest, params, ctx)  # as PutObject's: checked before the source
     src_bucket = b.store.bucket(src_bucket_name)
     source = versioning.lookup(src_bucket, src_key, src_version, versioning.COPY,
                                "x-amz-copy-source", _unknown_source_version)
@@ -81,6 +84,7 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         checksum_value=value,
         storage_class=storage_class,
         tags=dict(source.tags) if tags_directive == "COPY" else new_tags,
+        acl=grants,
         **headers,
     )
     stored = dest.put(version, check)

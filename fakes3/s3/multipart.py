@@ -12,6 +12,8 @@ complete or a delete of the key cannot slip in between.
 Behaviour follows the S3 API reference; where it is silent, what S3 is observed to do:
 
 * The object's Last-Modified is the upload's initiation time (S3 User Guide, object metadata).
+* The ACL CreateMultipartUpload gives (x-amz-acl, x-amz-grant-*; checked as PutObject checks it)
+  is the completed object's; without one the object is private.
 * Completing again with the same part list answers the first completion's result (S3 treats a
   retried complete as a success); aborting an upload that was just completed answers 204.
 * A delete of the key that removed an object after the upload began makes a complete with
@@ -30,7 +32,7 @@ from urllib.parse import quote
 from fakes3 import checksums
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import conditions, copy, errors, ingest, names, objects, tagging, versioning
+from fakes3.s3 import access, conditions, copy, errors, ingest, names, objects, tagging, versioning
 from fakes3.s3 import multipart_checksums as mpc
 from fakes3.s3.blobs import Blob, BlobStore, BlobWriter, CompositeBlob
 from fakes3.s3.model import Backend, Check, ObjectVersion, Owner
@@ -59,6 +61,7 @@ def create_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -> 
     storage_class = names.check_storage_class(params.get("StorageClass"))
     metadata = objects.check_metadata(params.get("Metadata"))
     tags = tagging.from_header(params.get("Tagging"))
+    grants = access.object_acl(bucket, params, ctx)  # checked now, applied by the complete
     mode = mpc.mode_for_create(params)
     upload = Upload(
         upload_id=new_upload_id(),
@@ -70,6 +73,7 @@ def create_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -> 
         headers=objects.content_headers(params),
         metadata=metadata,
         tags=tags,
+        acl=grants,
     )
     uploads_of(bucket).add(upload)
     out: Params = {"Bucket": bucket.name, "Key": key, "UploadId": upload.upload_id}
@@ -273,6 +277,7 @@ def _assembled(upload: Upload, parts: list[Part], value: str) -> ObjectVersion:
         checksum_type=mode.type,
         storage_class=upload.storage_class,
         tags=upload.tags,
+        acl=upload.acl,
         **upload.headers,
     )
 

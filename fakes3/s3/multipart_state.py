@@ -121,6 +121,8 @@ class Upload:
     headers: Mapping[str, Any]  # the stored representation headers (objects.content_headers)
     metadata: Mapping[str, str]
     tags: Mapping[str, str] = field(default_factory=dict)  # from x-amz-tagging, for the object
+    # The object's ACL grants, from x-amz-acl / x-amz-grant-* (acl.py; () is "private").
+    acl: tuple[tuple[str, str, str], ...] = ()
     lock: threading.Lock = field(default_factory=threading.Lock)
     parts: dict[int, Part] = field(default_factory=dict)
     state: str = ACTIVE

@@ -6,6 +6,10 @@ MaxKeys entries, versions, delete markers and common prefixes together. NextKeyM
 NextVersionIdMarker name the last entry returned; the next page starts after it (key-marker alone:
 after every version of that key). A version-id-marker the key no longer has still positions the
 page: fakes3's version IDs carry their creation order (version_ids.py).
+
+S3's document is one sequence of <Version> and <DeleteMarker> elements in that order (the API
+reference's example response: a key's delete marker sits between versions), while botocore's
+shape has two lists; the result gives both lists and, for the serializer, the sequence.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fakes3.context import RequestContext
+from fakes3.protocol import restxml
 from fakes3.s3 import errors, listing, version_ids, versioning
 from fakes3.s3.model import NULL_VERSION, Backend, Bucket, ObjectVersion
 
@@ -53,17 +58,37 @@ def list_object_versions(b: Backend, params: Params, ctx: RequestContext) -> Par
             out["NextVersionIdMarker"] = page.last_version
     if delimiter:
         out["Delimiter"] = enc(delimiter)
-    versions = [_version(v, latest, enc) for v, latest in page.entries if not v.delete_marker]
-    markers = [_marker(v, latest, enc) for v, latest in page.entries if v.delete_marker]
-    if versions:
-        out["Versions"] = versions
-    if markers:
-        out["DeleteMarkers"] = markers
+    _add_entries(out, page.entries, enc)
     if page.prefixes:
         out["CommonPrefixes"] = [{"Prefix": enc(p)} for p in page.prefixes]
     if params.get("EncodingType"):
         out["EncodingType"] = "url"
     return out
+
+
+def _add_entries(out: Params, entries: list[tuple[ObjectVersion, bool]],
+                 enc: Callable[[str], str]) -> None:
+    """Versions and DeleteMarkers, boto3's two lists, and the one sequence S3's document has:
+    <Version> and <DeleteMarker> elements interleaved in listing order (the API reference's
+    example response), which the serializer writes from ``restxml.INTERLEAVED``."""
+    sequence: list[tuple[str, Params]] = []
+    versions: list[Params] = []
+    markers: list[Params] = []
+    for v, latest in entries:
+        if v.delete_marker:
+            entry = _marker(v, latest, enc)
+            markers.append(entry)
+            sequence.append(("DeleteMarkers", entry))
+        else:
+            entry = _version(v, latest, enc)
+            versions.append(entry)
+            sequence.append(("Versions", entry))
+    if versions:
+        out["Versions"] = versions
+    if markers:
+        out["DeleteMarkers"] = markers
+    if versions and markers:  # one kind alone is already in listing order
+        out[restxml.INTERLEAVED] = sequence
 
 
 def _version_marker(bucket: Bucket, key_marker: str, value: str | None) -> str | None:
