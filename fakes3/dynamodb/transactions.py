@@ -7,6 +7,9 @@ one reason per action, in order). Conflicting writers wait for the locks instead
 TransactionConflictException never happens here. ClientRequestToken makes a request idempotent
 for 10 minutes: the same token and parameters answer the first result without applying anything
 again; the same token with other parameters is IdempotentParameterMismatchException.
+
+The items of one transaction (written or read) may total at most 4 MB, as AWS documents it; more
+is a ValidationException.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from fakes3.dynamodb.errors import DynamoDBError, validation
 from fakes3.dynamodb.items import item_collection_metrics, parse_read, projected
 from fakes3.dynamodb.keys import check_key
 from fakes3.dynamodb.model import Database, LockKey
+from fakes3.dynamodb.types import Item, item_size
 from fakes3.dynamodb.writes import Write, check_current, lookup, prepare
 
 MAX_ACTIONS = 100
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 TRANSACTION_FACTOR = 2.0
 _ACTIONS = ("ConditionCheck", "Put", "Update", "Delete")
 _OPERATION = {"ConditionCheck": "UpdateItem", "Put": "PutItem", "Update": "UpdateItem",
@@ -31,6 +36,21 @@ _OPERATION = {"ConditionCheck": "UpdateItem", "Put": "PutItem", "Update": "Updat
 
 def _one_item() -> DynamoDBError:
     return validation("Transaction request cannot include multiple operations on one item")
+
+
+def _check_total_size(total: int) -> None:
+    # AWS documents the limit, not the message: this wording is what an emulator checked against
+    # real DynamoDB (ExtendDB's conformance suite) answers.
+    if total > MAX_TRANSACTION_BYTES:
+        raise validation("Transaction item size has exceeded the 4 MB limit")
+
+
+def _action_size(write: Write, new: Item | None) -> int:
+    """What one action adds to the transaction's size: the item it writes (Put, Update), else its key."""
+    if write.kind in ("Put", "Update") and new is not None:
+        known = write.size_of(new)
+        return known if known is not None else item_size(new)
+    return item_size(write.key)
 
 
 def _fingerprint(params: dict[str, Any]) -> str:
@@ -58,6 +78,8 @@ def _prepare_all(db: Database, params: dict[str, Any]) -> list[Write]:
             raise _one_item()
         seen.add(write.lock_key)
         writes.append(write)
+    # Put items are known now: a transaction too large already as sent fails before any lock.
+    _check_total_size(sum(_action_size(write, write.item) for write in writes))
     return writes
 
 
@@ -111,6 +133,7 @@ def _run(db: Database, writes: list[Write], params: dict[str, Any]) -> dict[str,
                 entry = write.table.get(write.pkey, write.skey)
                 olds.append(entry.item if entry else None)
         news = _new_items(writes, olds)
+        _check_total_size(sum(_action_size(write, new) for write, new in zip(writes, news, strict=True)))
         if db.fault_hook is not None:
             for write in writes:
                 db.fault_hook("TransactWriteItems", write.table.name, write.key)
@@ -169,6 +192,7 @@ def transact_get_items(db: Database, params: dict[str, Any], ctx: RequestContext
         gets.append((table, pkey, skey, projection))
     responses: list[dict[str, Any]] = []
     usages: dict[str, capacity.Usage] = {}
+    total = 0
     with db.lock:  # one snapshot: a concurrent transaction is seen whole or not at all
         for table, pkey, skey, projection in gets:
             check_current(db, table)
@@ -178,7 +202,9 @@ def transact_get_items(db: Database, params: dict[str, Any], ctx: RequestContext
             if entry is None:
                 responses.append({})
             else:
+                total += entry.size
                 responses.append({"Item": projected(entry.item, projection)})
+    _check_total_size(total)
     out: dict[str, Any] = {"Responses": responses}
     capacity.add_consumed_all(out, params, usages)
     return out

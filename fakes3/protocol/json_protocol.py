@@ -6,7 +6,9 @@ other members.
 
 ``parse_request`` checks what the service's request validator checks: JSON types
 (SerializationException), then required members, lengths, ranges, enums and patterns
-(ValidationException, "N validation errors detected: ..."). Nothing here knows an operation.
+(ValidationException, "N validation errors detected: ..."), including a JSON null as a list
+element or map value ("Member must not be null" at that element). The models' patterns are Java
+regular expressions; they are translated for Python's ``re``. Nothing here knows an operation.
 
 Both directions are compiled once per shape. A request is first converted by a per-shape plan that
 only handles well-formed input (and checks each constraint without wording it); anything else —
@@ -23,6 +25,7 @@ import binascii
 import copy
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring
@@ -159,6 +162,7 @@ def _from_json(shape: Shape, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise serialization_error(f"class {_java_class(value)} can not be converted to an "
                                       f"{'Integer' if kind == 'integer' else 'Long'}")
+        _check_finite(value)
         return int(value)
     if kind in ("double", "float"):
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -174,8 +178,20 @@ def _from_json(shape: Shape, value: Any) -> Any:
     if kind == "timestamp":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise serialization_error(f"class {_java_class(value)} can not be converted to a Timestamp")
-        return dt.datetime.fromtimestamp(value, dt.UTC)
+        _check_finite(value)
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise serialization_error(f"'{value}' can not be converted to a Timestamp") from exc
     return value
+
+
+def _check_finite(value: int | float) -> None:
+    """NaN and Infinity, which Python's json reads but JSON has not (the service's parser refuses
+    the token): a SerializationException, not a crash converting them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        token = "NaN" if math.isnan(value) else "-Infinity" if value < 0 else "Infinity"
+        raise serialization_error(f"Non-standard token '{token}': not a JSON number")
 
 
 def _lower_first(name: str) -> str:
@@ -234,23 +250,73 @@ def _validate(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
         if enum and value not in enum:
             _problem(problems, value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
         pattern = meta.get("pattern")
-        if pattern and not _compiled(pattern).fullmatch(value):
-            _problem(problems, value, path, f"Member must satisfy regular expression pattern: {pattern}")
+        if pattern:
+            matcher = _compiled(pattern)
+            if matcher is not None and not matcher.fullmatch(value):
+                _problem(problems, value, path, f"Member must satisfy regular expression pattern: {pattern}")
     elif kind == "list":
         for i, item in enumerate(value, 1):
-            _validate(shape.member, item, f"{path}.{i}.member", problems)
+            _validate_element(shape.member, item, f"{path}.{i}.member", problems)
     elif kind == "map":
         for key, item in value.items():
-            _validate(shape.value, item, f"{path}.{key}.member", problems)
+            _validate_element(shape.value, item, f"{path}.{key}.member", problems)
 
 
-_PATTERNS: dict[str, re.Pattern[str]] = {}
+def _validate_element(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
+    """A list element or map value: JSON null is no value there (the SDKs never send one), so it
+    is worded like a missing required member, naming where it is."""
+    if value is None:
+        _problem(problems, None, path, "Member must not be null")
+    else:
+        _validate(shape, value, path, problems)
 
 
-def _compiled(pattern: str) -> re.Pattern[str]:
-    compiled = _PATTERNS.get(pattern)
-    if compiled is None:
-        compiled = _PATTERNS[pattern] = re.compile(pattern, re.DOTALL)
+# Java's POSIX classes (\p{Name}), US-ASCII as Java has them without UNICODE_CHARACTER_CLASS, as the
+# inside of a Python character class.
+_JAVA_POSIX_CLASSES = {
+    "Lower": "a-z", "Upper": "A-Z", "ASCII": "\\x00-\\x7F", "Alpha": "a-zA-Z", "Digit": "0-9",
+    "Alnum": "a-zA-Z0-9", "Punct": "!-/:-@\\[-`{-~", "Graph": "!-~", "Print": "\\x20-\\x7E",
+    "Blank": " \\t", "Cntrl": "\\x00-\\x1F\\x7F", "XDigit": "0-9a-fA-F", "Space": " \\t\\n\\x0B\\f\\r",
+}
+_JAVA_TOKEN = re.compile(r"\\([pP])\{(\w+)\}"  # a POSIX class
+                         r"|\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"  # surrogates
+                         r"|\\.|\[|\]|[^\\\[\]]+", re.DOTALL)
+
+
+def _python_pattern(java: str) -> str:
+    """A Java regular expression (the models' dialect) as Python's ``re`` reads it: POSIX classes
+    spelled out, and UTF-16 surrogate pairs (which Java reads as one code point) as that code point."""
+    out: list[str] = []
+    depth = 0  # > 0 inside a character class
+    for token in _JAVA_TOKEN.finditer(java):
+        text = token.group()
+        kind, name, high, low = token.groups()
+        if name is not None and name in _JAVA_POSIX_CLASSES and not (depth and kind == "P"):
+            members = _JAVA_POSIX_CLASSES[name]
+            text = members if depth else f"[{'^' if kind == 'P' else ''}{members}]"
+        elif high is not None:
+            text = f"\\U{0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00:08X}"
+        elif text == "[":
+            depth += 1
+        elif text == "]" and depth:
+            depth -= 1
+        out.append(text)
+    return "".join(out)
+
+
+_PATTERNS: dict[str, re.Pattern[str] | None] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    """The model's pattern, compiled as Java reads it (\\w, \\d and \\s are ASCII there); None for
+    one that still cannot be read, which is then not checked (better than failing every request)."""
+    if pattern in _PATTERNS:
+        return _PATTERNS[pattern]
+    try:
+        compiled: re.Pattern[str] | None = re.compile(_python_pattern(pattern), re.DOTALL | re.ASCII)
+    except re.error:
+        compiled = None
+    _PATTERNS[pattern] = compiled
     return compiled
 
 
@@ -389,10 +455,8 @@ def _string_plan(lo: int | None, hi: int | None, enum: frozenset[str], pattern: 
         return free
     low = lo if lo is not None else 0
     high = hi if hi is not None else float("inf")
-    try:
-        matcher = _compiled(pattern).fullmatch if pattern else None
-    except re.error:  # a pattern Python cannot read (\p{Print}): the generic walk's business
-        return _refuse
+    compiled = _compiled(pattern) if pattern else None
+    matcher = compiled.fullmatch if compiled is not None else None
 
     def plan(value: Any) -> Any:
         if type(value) is not str or not low <= len(value) <= high or (enum and value not in enum) or (
