@@ -167,9 +167,10 @@ def _parsers() -> tuple[_Parser, _Parser]:
                        help="lets non-loopback clients use /_fakes3/ with the header "
                             "X-Fakes3-Control-Token: TOKEN [env FAKES3_CONTROL_TOKEN]")
     serve.add_argument("--data-dir", metavar="DIR", type=_flag_type(_non_empty),
-                       help="keep S3 buckets, objects, versions and multipart uploads in progress in "
-                            "DIR across restarts (crash-safe; one server per DIR); without it "
-                            "everything is in memory [env FAKES3_DATA_DIR]")
+                       help="keep S3 buckets, objects, versions and multipart uploads in progress, "
+                            "and DynamoDB tables and items, in DIR across restarts (crash-safe; one "
+                            "server per DIR); without it everything is in memory "
+                            "[env FAKES3_DATA_DIR]")
     return parser, serve
 
 

@@ -96,9 +96,10 @@ class FakeAWS:
         ``journal_size``: how many requests the journal keeps.
         ``dynamodb_table_delay``: seconds of ``clock`` a DynamoDB table stays CREATING (UPDATING,
         DELETING) before it is ACTIVE (gone); 0, the default, makes every change immediate.
-        ``data_dir``: keep S3's buckets, objects, versions and uploads in progress there across
-        restarts (crash-safe; see fakes3.s3.persistence); None, the default, keeps everything in
-        memory and temporary files, removed by ``stop``. Raises fakes3.s3.persistence.DataDirError
+        ``data_dir``: keep S3's buckets, objects, versions and uploads in progress, and DynamoDB's
+        tables and items, there across restarts (crash-safe; see fakes3.s3.persistence and
+        fakes3.dynamodb.persistence); None, the default, keeps everything in memory and temporary
+        files, removed by ``stop``. Raises fakes3.s3.persistence.DataDirError
         if the directory cannot be used (another server holds it, say)."""
         self.host = host
         self.clock = clock
@@ -110,8 +111,12 @@ class FakeAWS:
         self.s3 = S3Service(region=region, spill_threshold=spill_threshold,
                             blob_dir=self._blob_dir, max_put_size=max_put_size,
                             min_part_size=min_part_size, data_dir=data_dir)
-        self.dynamodb = DynamoDBService(region=region, account_id=DEFAULT_ACCOUNT_ID, clock=clock,
-                                        table_delay=dynamodb_table_delay)
+        try:
+            self.dynamodb = DynamoDBService(region=region, account_id=DEFAULT_ACCOUNT_ID, clock=clock,
+                                            table_delay=dynamodb_table_delay, data_dir=data_dir)
+        except BaseException:
+            self.s3.close()  # let go of the data dir S3 holds
+            raise
         self.faults = FaultController(profile=profile, journal_size=journal_size)
         # Strict auth: bucket owners, ACLs and bucket policies decide who may do what (open: anyone).
         access = AccessControl(self.s3) if auth == "strict" else None
@@ -159,6 +164,7 @@ class FakeAWS:
             self.metadata_http.stop()
         self.http.stop()
         self.s3.close()
+        self.dynamodb.close()
         if self._blob_dir is not None:
             shutil.rmtree(self._blob_dir, ignore_errors=True)
 

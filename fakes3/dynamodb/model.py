@@ -8,6 +8,12 @@ one. A transaction holds the locks of all its items (taken in one stable order, 
 transactions cannot deadlock) and commits all its writes in one ``Database.lock`` section, so no
 reader sees half of it. Because conflicting writers wait instead of failing, the fake never
 answers TransactionConflictException.
+
+With a data dir (persistence.py) a stored item change is also handed to ``Table.journal`` (under
+``Database.lock``, in apply order), and the changes a thread made while it held item locks are
+written, in one transaction, as it lets go of them: the lock that ordered them is still held,
+and a transaction's writes are kept all together or not at all. Without one, ``journal`` and
+``ItemLocks.flush`` are None and nothing is called.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fakes3.dynamodb.errors import (
     DynamoDBError,
@@ -31,6 +37,9 @@ from fakes3.dynamodb.schema import TableSpec
 from fakes3.dynamodb.storage import Entry, Item, PartitionKey, SortKey, Store, partition_key, token
 from fakes3.dynamodb.types import item_size
 from fakes3.protocol.json_protocol import CachedItem
+
+if TYPE_CHECKING:
+    from fakes3.dynamodb.persistence import Persistence
 
 ARN_PREFIX = "arn:aws:dynamodb:"
 IDEMPOTENCY_SECONDS = 600
@@ -49,6 +58,8 @@ class WriteResult:
 
 
 class Table:
+    journal: Persistence | None = None  # with a data dir: told of every stored item change
+
     def __init__(self, name: str, spec: TableSpec, *, region: str, account_id: str, created: float,
                  ready_at: float) -> None:
         self.name = name
@@ -110,12 +121,16 @@ class Table:
         """Store (or, with None, delete) one item and update every index. Caller holds the lock.
 
         ``size``: the new item's ``item_size``, when the caller knows it already."""
+        stored: CachedItem | None = None
         if new is None:
             old_entry = self.store.delete(pkey, skey)
             new_size = 0
         else:
             new_size = item_size(new) if size is None else size
-            old_entry = self.store.put(pkey, skey, Entry(CachedItem(new), new_size))
+            stored = CachedItem(new)
+            old_entry = self.store.put(pkey, skey, Entry(stored, new_size))
+        if self.journal is not None:
+            self.journal.item_changed(self, pkey, skey, stored)
         old = old_entry.item if old_entry else None
         result = WriteResult(old, new, old_entry.size if old_entry else 0, new_size)
         for index in self.indexes.values():
@@ -140,6 +155,8 @@ class ItemLocks:
     def __init__(self) -> None:
         self._mutex = threading.Lock()
         self._locks: dict[LockKey, list[Any]] = {}  # key -> [Lock, users]
+        # With a data dir: writes the changes this thread made, before its locks are let go.
+        self.flush: Callable[[], None] | None = None
 
     @staticmethod
     def _order(key: LockKey) -> tuple[str, bytes, str]:
@@ -191,8 +208,12 @@ class _Held:
     def __exit__(self, *_: object) -> None:
         keys, taken = self._keys, self._taken
         self._taken = 0
-        for key in reversed(keys[:taken]):
-            self._owner._release(key)
+        try:
+            if taken and self._owner.flush is not None:
+                self._owner.flush()
+        finally:
+            for key in reversed(keys[:taken]):
+                self._owner._release(key)
 
 
 class _HeldOne:
@@ -209,7 +230,14 @@ class _HeldOne:
         self._owner._acquire(self._key)
 
     def __exit__(self, *_: object) -> None:
-        self._owner._release(self._key)
+        owner = self._owner
+        if owner.flush is None:
+            owner._release(self._key)
+            return
+        try:
+            owner.flush()
+        finally:
+            owner._release(self._key)
 
 
 @dataclass
@@ -261,6 +289,7 @@ class Database:
         # Called between a write's condition check and its act, with (operation, table, key) and
         # the item's lock held: fault injection can pause or fail a write there.
         self.fault_hook: Callable[[str, str, Item], None] | None = None
+        self.persistence: Persistence | None = None  # with a data dir (DynamoDBService sets it)
 
     def now(self) -> float:
         return self.clock()
@@ -268,6 +297,8 @@ class Database:
     def reset(self) -> None:
         with self.lock:
             self.tables.clear()
+            if self.persistence is not None:
+                self.persistence.reset()
         self.idempotency.clear()
 
     @staticmethod

@@ -3,10 +3,13 @@
 Handlers take the dict ``boto3.client("dynamodb").<operation>(**params)`` takes and return the
 dict boto3 would return; errors are ``fakes3.dynamodb.errors.DynamoDBError``. Nothing here
 knows about HTTP.
+
+With ``data_dir`` tables and items survive restarts (persistence.py).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +19,7 @@ from fakes3.context import RequestContext
 from fakes3.dynamodb import batch, items, query, tables, transactions
 from fakes3.dynamodb.errors import DynamoDBError
 from fakes3.dynamodb.model import Database
+from fakes3.dynamodb.persistence import Persistence
 from fakes3.protocol.json_protocol import CORAL_SERVICE
 
 Operation = Callable[[Database, dict[str, Any], RequestContext], dict[str, Any]]
@@ -77,8 +81,18 @@ class DynamoDBService:
     operations: frozenset[str] = frozenset(_OPERATIONS) | _NOT_IMPLEMENTED
 
     def __init__(self, *, region: str = "us-east-1", account_id: str = DEFAULT_ACCOUNT_ID,
-                 clock: Callable[[], float] = time.time, table_delay: float = 0.0) -> None:
+                 clock: Callable[[], float] = time.time, table_delay: float = 0.0,
+                 data_dir: str | os.PathLike[str] | None = None) -> None:
+        """``data_dir``: keep tables and items there across restarts (and read them back now).
+        Raises persistence.DataDirError if it cannot be used."""
         self.db = Database(region=region, account_id=account_id, clock=clock, table_delay=table_delay)
+        self.persistence = Persistence(data_dir) if data_dir is not None else None
+        if self.persistence is not None:
+            try:
+                self.persistence.load(self.db)
+            except BaseException:
+                self.persistence.close()
+                raise
 
     def handle(self, operation: str, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         handler = _OPERATIONS.get(operation)
@@ -89,8 +103,14 @@ class DynamoDBService:
         return handler(self.db, params, ctx)
 
     def reset(self) -> None:
-        """Forget every table (a running request finishes against the tables it already found)."""
+        """Forget every table (a running request finishes against the tables it already found;
+        with a data dir: empty it)."""
         self.db.reset()
+
+    def close(self) -> None:
+        """With a data dir: let go of it (everything in it is kept for the next start)."""
+        if self.persistence is not None:
+            self.persistence.close()
 
     @property
     def table_delay(self) -> float:

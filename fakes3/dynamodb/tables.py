@@ -3,6 +3,10 @@
 Tables are ACTIVE at once unless the database has a ``table_delay``: then a new table is
 CREATING, an updated one UPDATING (a new GSI CREATING and backfilling) and a deleted one
 DELETING until that many seconds of the server's clock have passed, so waiters can be tested.
+
+With a data dir every change to a table is written (persistence.py) under ``Database.lock``,
+before the answer: a new table before anyone can see it, a deleted one (with its items) as its
+deletion starts, any other change after the operation that may have made it.
 """
 
 from __future__ import annotations
@@ -117,6 +121,8 @@ def create_table(db: Database, params: dict[str, Any], ctx: RequestContext) -> d
         if table.pay_per_request:
             table.billing_changed = now
         table.extras = {k: params[k] for k in _TABLE_EXTRAS if k in params}
+        if db.persistence is not None:
+            db.persistence.table_created(table)
         db.tables[name] = table
         return {"TableDescription": describe(table, now)}
 
@@ -153,6 +159,8 @@ def delete_table(db: Database, params: dict[str, Any], ctx: RequestContext) -> d
         now = db.now()
         desc = describe(table, now)
         desc["TableStatus"] = "DELETING"
+        if db.persistence is not None:
+            db.persistence.table_deleted(table)
         if db.table_delay > 0:
             table.deleting_until = now + db.table_delay
         else:
@@ -171,18 +179,31 @@ def update_table(db: Database, params: dict[str, Any], ctx: RequestContext) -> d
                          "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
     with db.lock:
         table = db.changeable(params["TableName"])
-        now = db.now()
-        _update_billing(table, params, now)
-        index_updates = params.get("GlobalSecondaryIndexUpdates") or []
-        if index_updates:
-            _update_indexes(db, table, params, index_updates, now)
-        for key in _TABLE_EXTRAS:
-            if key in params:
-                table.extras[key] = params[key]
-        if db.table_delay > 0 and ("BillingMode" in params or "ProvisionedThroughput" in params
-                                   or index_updates):
-            table.updating_until = now + db.table_delay
-        return {"TableDescription": describe(table, now)}
+        try:
+            return _update_table(db, table, params)
+        finally:  # a change that failed half-way is still the model's state
+            _written(db, table)
+
+
+def _update_table(db: Database, table: Table, params: dict[str, Any]) -> dict[str, Any]:
+    now = db.now()
+    _update_billing(table, params, now)
+    index_updates = params.get("GlobalSecondaryIndexUpdates") or []
+    if index_updates:
+        _update_indexes(db, table, params, index_updates, now)
+    for key in _TABLE_EXTRAS:
+        if key in params:
+            table.extras[key] = params[key]
+    if db.table_delay > 0 and ("BillingMode" in params or "ProvisionedThroughput" in params
+                               or index_updates):
+        table.updating_until = now + db.table_delay
+    return {"TableDescription": describe(table, now)}
+
+
+def _written(db: Database, table: Table) -> None:
+    """With a data dir: write the table's settings if they changed (caller holds the lock)."""
+    if db.persistence is not None:
+        db.persistence.table_changed(table)
 
 
 def _update_billing(table: Table, params: dict[str, Any], now: float) -> None:
@@ -282,6 +303,7 @@ def update_time_to_live(db: Database, params: dict[str, Any], ctx: RequestContex
             raise validation(f"TimeToLive is active on a different AttributeName: current "
                              f"AttributeName is {table.ttl['AttributeName']}")
         table.ttl = {"AttributeName": spec["AttributeName"]} if spec["Enabled"] else None
+        _written(db, table)
     return {"TimeToLiveSpecification": {"Enabled": spec["Enabled"], "AttributeName": spec["AttributeName"]}}
 
 
@@ -313,6 +335,7 @@ def tag_resource(db: Database, params: dict[str, Any], ctx: RequestContext) -> d
         merged = {**table.tags, **{t["Key"]: t["Value"] for t in params["Tags"]}}
         _check_tags([{"Key": k, "Value": v} for k, v in merged.items()])
         table.tags = merged
+        _written(db, table)
     return {}
 
 
@@ -321,6 +344,7 @@ def untag_resource(db: Database, params: dict[str, Any], ctx: RequestContext) ->
         table = _tagged(db, params["ResourceArn"])
         for key in params["TagKeys"]:
             table.tags.pop(key, None)
+        _written(db, table)
     return {}
 
 

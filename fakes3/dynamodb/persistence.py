@@ -1,0 +1,358 @@
+"""Optional persistence of DynamoDB: a data dir that keeps tables and items across restarts.
+
+Layout of ``DATA_DIR/dynamodb/`` (beside S3's ``DATA_DIR/s3/``):
+
+* ``tables.sqlite3``: SQLite in WAL mode with ``synchronous=FULL``; one transaction per change,
+  committed (and fsync'd) before the request is answered. Tables: tables (one JSON record per
+  table: key schema, attribute definitions, indexes, billing, throughput, TTL, tags, stream and
+  other settings, id, creation time), items (one row per item: its JSON, as the wire writes it).
+* ``lock``: held with ``flock`` while a server uses the directory; a second one is refused.
+
+The in-memory model (model.py) stays the truth while serving, with its locks unchanged. Each
+change is written by the thread that made it, under the lock that ordered it, so records commit
+in the order the changes were applied:
+
+* an item's change is handed over by ``Table.write`` (under ``Database.lock``) and written as
+  the thread lets go of its item locks (``ItemLocks.flush``), so a TransactWriteItems' writes
+  (all made under those locks) commit in one SQLite transaction: after a SIGKILL all of them
+  are there or none; each BatchWriteItem request is its own write, as on AWS;
+* table creates, updates and deletes are written under ``Database.lock``.
+
+The persistence lock is the innermost lock: no model lock is taken while it is held. An item
+change that reaches it after its table was deleted (or the state reset) is dropped, as the model
+dropped the item with the table. After a restart every table is ACTIVE (one being created or
+updated has finished; one being deleted is gone), and ClientRequestTokens are forgotten.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+import weakref
+from collections.abc import Callable
+from decimal import Decimal
+from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock; one server per data dir is then up to the user
+    fcntl = None  # type: ignore[assignment]
+
+from fakes3.dynamodb.model import Database, Table
+from fakes3.dynamodb.schema import IndexSpec, KeySchema, Projection, TableSpec
+from fakes3.dynamodb.storage import Item, PartitionKey, SortKey, Token
+from fakes3.protocol.json_protocol import CachedItem
+from fakes3.s3.persistence_codec import DataDirError
+
+__all__ = ["DataDirError", "Persistence"]
+
+log = logging.getLogger("fakes3.persistence")
+
+FORMAT = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tables (id INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    tbl INTEGER NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL, item BLOB NOT NULL,
+    PRIMARY KEY (tbl, pk, sk)) WITHOUT ROWID;
+"""
+Statement = tuple[str, tuple[Any, ...]]
+_Change = tuple[Table, PartitionKey, SortKey, CachedItem | None]
+
+
+# -- records ------------------------------------------------------------------------------------
+
+
+def _dumps(record: Any) -> str:
+    return json.dumps(record, separators=(",", ":"))  # ASCII: any string survives
+
+
+def _token_bytes(tok: Token) -> bytes:
+    """A key value as bytes that are equal exactly when the key values are (within a table,
+    whose key types are fixed)."""
+    if isinstance(tok, Decimal):
+        return str(tok.normalize()).encode("ascii")
+    return tok
+
+
+def _row_key(pkey: PartitionKey, skey: SortKey) -> tuple[bytes, bytes]:
+    return _token_bytes(pkey[1]), _token_bytes(skey[0]) if skey else b""
+
+
+def encode_item(item: CachedItem) -> bytes:
+    # The wire text: computed once, and cached for the reads that follow.
+    return item.wire_json().encode("utf-8", "surrogatepass")
+
+
+def _binary_decoded(value: dict[str, Any]) -> dict[str, Any]:
+    """An AttributeValue read from wire JSON: binaries base64-decoded, maps and lists recursed."""
+    out: dict[str, Any] = {}
+    for kind, member in value.items():
+        if kind == "B":
+            out[kind] = base64.b64decode(member)
+        elif kind == "BS":
+            out[kind] = [base64.b64decode(m) for m in member]
+        elif kind == "M":
+            out[kind] = {k: _binary_decoded(v) for k, v in member.items()}
+        elif kind == "L":
+            out[kind] = [_binary_decoded(v) for v in member]
+        else:
+            out[kind] = member
+    return out
+
+
+def decode_item(data: bytes) -> Item:
+    raw = json.loads(data.decode("utf-8", "surrogatepass"))
+    return {name: _binary_decoded(value) for name, value in raw.items()}
+
+
+def _keys_record(keys: KeySchema) -> list[Any]:
+    return [keys.hash, keys.hash_type, keys.range, keys.range_type]
+
+
+def _index_record(spec: IndexSpec) -> dict[str, Any]:
+    return {"name": spec.name, "kind": spec.kind, "keys": _keys_record(spec.keys),
+            "projection": [spec.projection.type, list(spec.projection.non_key)],
+            "throughput": spec.throughput}
+
+
+def table_record(table: Table) -> str:
+    """Everything the model keeps about a table but its items and its transient status."""
+    spec = table.spec
+    region, account_id = table.arn.split(":")[3:5]
+    return _dumps({
+        "name": table.name, "region": region, "account_id": account_id, "id": table.id,
+        "created": table.created, "billing_mode": table.billing_mode,
+        "billing_changed": table.billing_changed, "throughput": table.throughput,
+        "tags": list(table.tags.items()), "ttl": table.ttl, "extras": table.extras,
+        "spec": {"keys": _keys_record(spec.keys), "attributes": list(spec.attributes.items()),
+                 "indexes": [_index_record(i) for i in spec.indexes],
+                 "billing_mode": spec.billing_mode, "throughput": spec.throughput},
+    })
+
+
+def _index_spec(record: dict[str, Any]) -> IndexSpec:
+    kind, non_key = record["projection"]
+    return IndexSpec(record["name"], record["kind"], KeySchema(*record["keys"]),
+                     Projection(kind, tuple(non_key)), record["throughput"])
+
+
+def table_from_record(text: str) -> Table:
+    """The table a record describes, ACTIVE, with its indexes (and no items yet)."""
+    record = json.loads(text)
+    raw = record["spec"]
+    spec = TableSpec(KeySchema(*raw["keys"]), dict(raw["attributes"]),
+                     [_index_spec(i) for i in raw["indexes"]], raw["billing_mode"], raw["throughput"])
+    # ready_at 0: ACTIVE (and its indexes too) whatever the clock says
+    table = Table(record["name"], spec, region=record["region"], account_id=record["account_id"],
+                  created=record["created"], ready_at=0.0)
+    table.id = record["id"]
+    table.billing_mode = record["billing_mode"]
+    table.billing_changed = record["billing_changed"]
+    table.throughput = record["throughput"]
+    table.tags = dict(record["tags"])
+    table.ttl = record["ttl"]
+    table.extras = record["extras"]
+    return table
+
+
+# -- the store ----------------------------------------------------------------------------------
+
+
+class Persistence:
+    """The DynamoDB store of one data dir; ``DynamoDBService(data_dir=...)`` opens and loads it."""
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        self.root = os.path.join(os.path.abspath(os.fspath(data_dir)), "dynamodb")
+        self._lock_file: IO[str] | None = _lock_dir(self.root, data_dir)
+        self._lock = threading.Lock()  # the connection; innermost: no model lock is taken under it
+        self._local = threading.local()  # .changes: this thread's item changes not yet written
+        self._ids: weakref.WeakKeyDictionary[Table, int] = weakref.WeakKeyDictionary()
+        self._records: weakref.WeakKeyDictionary[Table, str] = weakref.WeakKeyDictionary()
+        try:
+            self._db: sqlite3.Connection | None = self._connect()
+        except (sqlite3.Error, DataDirError) as exc:
+            self._unlock()
+            raise DataDirError(f"cannot use {data_dir}: {exc}") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(os.path.join(self.root, "tables.sqlite3"), isolation_level=None,
+                             check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")  # each commit is fsync'd: it survives a power cut
+        db.executescript(_SCHEMA)
+        db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+        (found,) = db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+        if found != FORMAT:
+            db.close()
+            raise DataDirError(f"it holds DynamoDB format {found}; this fakes3 reads format {FORMAT}")
+        return db
+
+    def _commit(self, build: Callable[[], list[Statement]]) -> None:
+        """Run the statements ``build`` returns (it runs under the persistence lock) in one
+        transaction."""
+        with self._lock:
+            statements = build()
+            if not statements:
+                return
+            db = self._db
+            if db is None:
+                raise DataDirError("the data dir is closed")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    db.execute(sql, params)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # -- items: handed over under Database.lock, written under the item locks ----------------
+
+    def item_changed(self, table: Table, pkey: PartitionKey, skey: SortKey,
+                     item: CachedItem | None) -> None:
+        """Remember a stored item (None: deleted) until this thread's ``flush``."""
+        try:
+            self._local.changes.append((table, pkey, skey, item))
+        except AttributeError:
+            self._local.changes = [(table, pkey, skey, item)]
+
+    def flush(self) -> None:
+        """Write this thread's item changes in one transaction (``ItemLocks.flush``: the item
+        locks that ordered them are still held)."""
+        changes: list[_Change] | None = getattr(self._local, "changes", None)
+        if not changes:
+            return
+        self._local.changes = []
+        rows = [(table, *_row_key(pkey, skey), None if item is None else encode_item(item))
+                for table, pkey, skey, item in changes]
+
+        def build() -> list[Statement]:
+            out: list[Statement] = []
+            for table, pk, sk, data in rows:
+                tid = self._ids.get(table)
+                if tid is None:
+                    continue  # its table was deleted (or everything reset) since
+                if data is None:
+                    out.append(("DELETE FROM items WHERE tbl = ? AND pk = ? AND sk = ?",
+                                (tid, pk, sk)))
+                else:
+                    out.append(("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)",
+                                (tid, pk, sk, data)))
+            return out
+
+        self._commit(build)
+
+    # -- tables: written under Database.lock ----------------------------------------------------
+
+    def table_created(self, table: Table) -> None:
+        record = table_record(table)
+        with self._lock:
+            db = self._db
+            if db is None:
+                raise DataDirError("the data dir is closed")
+            cursor = db.execute("INSERT INTO tables (record) VALUES (?)", (record,))
+            assert cursor.lastrowid is not None
+            self._ids[table] = cursor.lastrowid
+            self._records[table] = record
+        table.journal = self
+
+    def table_changed(self, table: Table) -> None:
+        """Write the table's record if it changed (after any operation that may change it)."""
+        record = table_record(table)
+
+        def build() -> list[Statement]:
+            tid = self._ids.get(table)
+            if tid is None or self._records.get(table) == record:
+                return []
+            self._records[table] = record
+            return [("UPDATE tables SET record = ? WHERE id = ?", (record, tid))]
+
+        self._commit(build)
+
+    def table_deleted(self, table: Table) -> None:
+        def build() -> list[Statement]:
+            tid = self._ids.pop(table, None)
+            self._records.pop(table, None)
+            if tid is None:
+                return []
+            return [("DELETE FROM items WHERE tbl = ?", (tid,)),
+                    ("DELETE FROM tables WHERE id = ?", (tid,))]
+
+        self._commit(build)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every table and item (caller holds ``Database.lock``)."""
+        def build() -> list[Statement]:
+            self._ids = weakref.WeakKeyDictionary()
+            self._records = weakref.WeakKeyDictionary()
+            return [("DELETE FROM items", ()), ("DELETE FROM tables", ())]
+
+        self._commit(build)
+
+    def load(self, database: Database) -> None:
+        """Read every table and item into ``database`` (before it serves); from then on its
+        changes are written here."""
+        with self._lock:
+            db = self._db
+            assert db is not None
+            tables: dict[int, Table] = {}
+            for tid, record in db.execute("SELECT id, record FROM tables ORDER BY id").fetchall():
+                table = table_from_record(record)
+                tables[tid] = table
+                self._ids[table] = tid
+                self._records[table] = record
+                database.tables[table.name] = table
+            count = 0
+            for tid, data in db.execute("SELECT tbl, item FROM items"):
+                owner = tables.get(tid)
+                if owner is None:
+                    continue  # never written so: a table's items are deleted with it, atomically
+                item = decode_item(data)
+                owner.write(*owner.locate(owner.key_of(item)), item)
+                count += 1
+        for table in tables.values():
+            table.journal = self
+        database.persistence = self
+        database.item_locks.flush = self.flush
+        log.info("fakes3: data dir %s: %d DynamoDB tables, %d items", self.root, len(tables), count)
+
+    def close(self) -> None:
+        with self._lock:
+            db, self._db = self._db, None
+            if db is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a compact file for next time
+                db.close()
+        self._unlock()
+
+    def _unlock(self) -> None:
+        lock_file, self._lock_file = self._lock_file, None
+        if lock_file is not None:
+            if fcntl is not None:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+            lock_file.close()
+
+
+def _lock_dir(root: str, data_dir: str | os.PathLike[str]) -> IO[str]:
+    """``root``'s lock, held (as S3's persistence holds its own): one server per data dir."""
+    try:
+        os.makedirs(root, exist_ok=True)
+        lock_file = open(os.path.join(root, "lock"), "a")  # noqa: SIM115
+    except OSError as exc:
+        raise DataDirError(f"cannot use {data_dir}: {exc.strerror or exc}") from None
+    try:
+        if fcntl is not None:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock_file.close()
+        raise DataDirError(f"{data_dir} is in use by another fakes3 server: stop it, or give "
+                           "each server its own data dir") from None
+    return lock_file
