@@ -27,27 +27,19 @@ updated has finished; one being deleted is gone), and ClientRequestTokens are fo
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
 import os
-import sqlite3
 import threading
 import weakref
-from collections.abc import Callable
 from decimal import Decimal
-from typing import IO, Any
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: no lock; one server per data dir is then up to the user
-    fcntl = None  # type: ignore[assignment]
+from typing import Any
 
 from fakes3.dynamodb.model import Database, Table
 from fakes3.dynamodb.schema import IndexSpec, KeySchema, Projection, TableSpec
 from fakes3.dynamodb.storage import Item, PartitionKey, SortKey, Token
 from fakes3.protocol.json_protocol import CachedItem
-from fakes3.s3.persistence_codec import DataDirError
+from fakes3.sqlite_store import DataDirError, SqliteStore, Statement
 
 __all__ = ["DataDirError", "Persistence"]
 
@@ -61,7 +53,6 @@ CREATE TABLE IF NOT EXISTS items (
     tbl INTEGER NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL, item BLOB NOT NULL,
     PRIMARY KEY (tbl, pk, sk)) WITHOUT ROWID;
 """
-Statement = tuple[str, tuple[Any, ...]]
 _Change = tuple[Table, PartitionKey, SortKey, CachedItem | None]
 
 
@@ -164,53 +155,14 @@ def table_from_record(text: str) -> Table:
 # -- the store ----------------------------------------------------------------------------------
 
 
-class Persistence:
+class Persistence(SqliteStore):
     """The DynamoDB store of one data dir; ``DynamoDBService(data_dir=...)`` opens and loads it."""
 
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
-        self.root = os.path.join(os.path.abspath(os.fspath(data_dir)), "dynamodb")
-        self._lock_file: IO[str] | None = _lock_dir(self.root, data_dir)
-        self._lock = threading.Lock()  # the connection; innermost: no model lock is taken under it
+        super().__init__(data_dir, "dynamodb", "tables.sqlite3", _SCHEMA, FORMAT)
         self._local = threading.local()  # .changes: this thread's item changes not yet written
         self._ids: weakref.WeakKeyDictionary[Table, int] = weakref.WeakKeyDictionary()
         self._records: weakref.WeakKeyDictionary[Table, str] = weakref.WeakKeyDictionary()
-        try:
-            self._db: sqlite3.Connection | None = self._connect()
-        except (sqlite3.Error, DataDirError) as exc:
-            self._unlock()
-            raise DataDirError(f"cannot use {data_dir}: {exc}") from None
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(os.path.join(self.root, "tables.sqlite3"), isolation_level=None,
-                             check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")  # each commit is fsync'd: it survives a power cut
-        db.executescript(_SCHEMA)
-        db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
-        (found,) = db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
-        if found != FORMAT:
-            db.close()
-            raise DataDirError(f"it holds DynamoDB format {found}; this fakes3 reads format {FORMAT}")
-        return db
-
-    def _commit(self, build: Callable[[], list[Statement]]) -> None:
-        """Run the statements ``build`` returns (it runs under the persistence lock) in one
-        transaction."""
-        with self._lock:
-            statements = build()
-            if not statements:
-                return
-            db = self._db
-            if db is None:
-                raise DataDirError("the data dir is closed")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, params in statements:
-                    db.execute(sql, params)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
 
     # -- items: handed over under Database.lock, written under the item locks ----------------
 
@@ -323,36 +275,3 @@ class Persistence:
         database.persistence = self
         database.item_locks.flush = self.flush
         log.info("fakes3: data dir %s: %d DynamoDB tables, %d items", self.root, len(tables), count)
-
-    def close(self) -> None:
-        with self._lock:
-            db, self._db = self._db, None
-            if db is not None:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a compact file for next time
-                db.close()
-        self._unlock()
-
-    def _unlock(self) -> None:
-        lock_file, self._lock_file = self._lock_file, None
-        if lock_file is not None:
-            if fcntl is not None:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
-            lock_file.close()
-
-
-def _lock_dir(root: str, data_dir: str | os.PathLike[str]) -> IO[str]:
-    """``root``'s lock, held (as S3's persistence holds its own): one server per data dir."""
-    try:
-        os.makedirs(root, exist_ok=True)
-        lock_file = open(os.path.join(root, "lock"), "a")  # noqa: SIM115
-    except OSError as exc:
-        raise DataDirError(f"cannot use {data_dir}: {exc.strerror or exc}") from None
-    try:
-        if fcntl is not None:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        lock_file.close()
-        raise DataDirError(f"{data_dir} is in use by another fakes3 server: stop it, or give "
-                           "each server its own data dir") from None
-    return lock_file

@@ -30,30 +30,23 @@ never shows both the object and the upload still in progress.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import logging
 import os
 import shutil
 import sqlite3
-import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: no lock; one server per data dir is then up to the user
-    fcntl = None  # type: ignore[assignment]
+from typing import Any
 
 from fakes3.s3 import persistence_codec as codec
 from fakes3.s3.blobs import TEMP_PREFIX, BlobStore
 from fakes3.s3.model import Bucket, Change, Store
 from fakes3.s3.multipart_state import ACTIVE, COMPLETED, Part, Upload, Uploads
-from fakes3.s3.persistence_codec import DataDirError
 from fakes3.s3.persistence_load import Loader, Statement, upload_rows
+from fakes3.sqlite_store import DataDirError, SqliteStore
 
 __all__ = ["DataDirError", "Persistence"]
 
@@ -95,66 +88,20 @@ def _key(key: str) -> bytes:
     return key.encode("utf-8", "surrogatepass")
 
 
-class Persistence:
+class Persistence(SqliteStore):
     """The metadata store of one data dir; ``S3Service(data_dir=...)`` opens and loads it."""
 
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
-        self.root = os.path.join(os.path.abspath(os.fspath(data_dir)), "s3")
-        self.blob_dir = os.path.join(self.root, "blobs")
+        self.blob_dir = os.path.join(os.path.abspath(os.fspath(data_dir)), "s3", "blobs")
         try:
             os.makedirs(self.blob_dir, exist_ok=True)
-            self._lock_file: IO[str] | None = open(os.path.join(self.root, "lock"), "a")  # noqa: SIM115
         except OSError as exc:
             raise DataDirError(f"cannot use {data_dir}: {exc.strerror or exc}") from None
-        try:
-            if fcntl is not None:
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._lock_file.close()
-            raise DataDirError(f"{data_dir} is in use by another fakes3 server: stop it, or give "
-                               "each server its own data dir") from None
-        self._lock = threading.Lock()  # the connection; innermost: no model lock is taken under it
+        super().__init__(data_dir, "s3", "metadata.sqlite3", _SCHEMA, FORMAT)
         self._buckets: weakref.WeakKeyDictionary[Bucket, _BucketState] = weakref.WeakKeyDictionary()
         self._generations = itertools.count(1)  # next() is atomic: buckets snapshot concurrently
-        try:
-            self._db: sqlite3.Connection | None = self._connect()
-        except (sqlite3.Error, DataDirError) as exc:
-            self._unlock()
-            raise DataDirError(f"cannot use {data_dir}: {exc}") from None
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(os.path.join(self.root, "metadata.sqlite3"), isolation_level=None,
-                             check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")  # each commit is fsync'd: it survives a power cut
-        db.executescript(_SCHEMA)
-        db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
-        (found,) = db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
-        if found != FORMAT:
-            db.close()
-            raise DataDirError(f"it holds format {found}; this fakes3 reads format {FORMAT}")
-        return db
 
     # -- writing ------------------------------------------------------------------------------
-
-    def _commit(self, build: Callable[[], list[Statement]]) -> None:
-        """Run the statements ``build`` returns (it runs under the metadata lock) in one
-        transaction."""
-        with self._lock:
-            statements = build()
-            if not statements:
-                return
-            db = self._db
-            if db is None:
-                raise DataDirError("the data dir is closed")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, params in statements:
-                    db.execute(sql, params)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
 
     def _remember(self, bucket: Bucket, bid: int, settings: str) -> None:
         """A bucket read back at start-up: its row and settings record (caller holds ``_lock``)."""
@@ -298,22 +245,6 @@ class Persistence:
                     continue  # its last holder just let go: no committed record names it
                 except OSError:
                     shutil.copyfile(source, target)
-
-    def close(self) -> None:
-        with self._lock:
-            db, self._db = self._db, None
-            if db is not None:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a compact file for next time
-                db.close()
-        self._unlock()
-
-    def _unlock(self) -> None:
-        lock_file, self._lock_file = self._lock_file, None
-        if lock_file is not None:
-            if fcntl is not None:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
-            lock_file.close()
 
     # -- start-up -----------------------------------------------------------------------------
 

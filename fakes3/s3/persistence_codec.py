@@ -47,10 +47,6 @@ _PACKAGE = "fakes3."
 _warned: set[str] = set()
 
 
-class DataDirError(Exception):
-    """The data dir cannot be used (in use by another server, unreadable, a newer format...)."""
-
-
 class Unencodable(TypeError):
     pass
 

@@ -30,11 +30,9 @@ from fakes3.s3.multipart_state import (
     observe_upload_id,
     uploads_of,
 )
-from fakes3.s3.persistence_codec import DataDirError
+from fakes3.sqlite_store import DataDirError, Statement
 
 log = logging.getLogger("fakes3.persistence")
-
-Statement = tuple[str, tuple[Any, ...]]
 
 
 def upload_rows(bid: int, upload_id: str) -> list[Statement]:
