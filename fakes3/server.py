@@ -132,7 +132,8 @@ class FakeAWS:
         self.faults.effects["dynamodb"] = DynamoDBEffects(self.dynamodb)
         self.app = Gateway(
             s3_protocol,
-            ControlPlane(["s3", "dynamodb"], self.reset, __version__, self.faults, control_token),
+            ControlPlane(["s3", "dynamodb"], self.reset, __version__, self.faults, control_token,
+                         expire_ttl=self.dynamodb.expire_ttl),
             region,
             self.verifier,
             json_services=[JsonService("dynamodb", "DynamoDB_20120810", dynamodb_handler,

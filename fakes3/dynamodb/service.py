@@ -16,7 +16,7 @@ from typing import Any
 
 from fakes3.auth.credentials import DEFAULT_ACCOUNT_ID
 from fakes3.context import RequestContext
-from fakes3.dynamodb import batch, items, query, tables, transactions
+from fakes3.dynamodb import batch, items, query, tables, transactions, ttl
 from fakes3.dynamodb.errors import DynamoDBError
 from fakes3.dynamodb.model import Database
 from fakes3.dynamodb.persistence import Persistence
@@ -106,6 +106,11 @@ class DynamoDBService:
         """Forget every table (a running request finishes against the tables it already found;
         with a data dir: empty it)."""
         self.db.reset()
+
+    def expire_ttl(self) -> int:
+        """Delete the items whose TTL has passed on the server's clock (DynamoDB does it within
+        days, in the background: see ttl.py); how many were deleted."""
+        return ttl.expire(self.db)
 
     def close(self) -> None:
         """With a data dir: let go of it (everything in it is kept for the next start)."""
