@@ -3,10 +3,11 @@
 Targets (see ``benchmarks/targets.py``): fakes3 in-process (``FakeAWS``), fakes3 socketless
 (``FakeAWS().patch()``), ``fakes3 serve``, ``moto_server``, moto's ``mock_aws``, and the floor (an
 empty-200 WSGI app on cheroot, fakes3's HTTP stack). The same boto3 workload
-(``benchmarks/workloads.py``) runs against each, one target at a time on 127.0.0.1, each in a
-fresh worker process. Rounds interleave the targets (each round runs every target, in an order
-rotated by one per round) so a noisy machine skews them alike; the table quotes medians over
-rounds, and ratios are the median of the per-round ratios. Then ``benchmarks/memory.py`` measures
+(``benchmarks/workloads.py``) runs against each on 127.0.0.1, each target in a fresh worker
+process per round. Within a round the targets run in lock-step (``benchmarks/lockstep.py``): one
+workload on every target, one target at a time, then the next workload; rounds rotate the
+targets' order by one, so a noisy machine skews them alike. The table quotes medians over rounds,
+and ratios are the median of the per-round ratios. Then ``benchmarks/memory.py`` measures
 the servers' resident memory while storing 400 MiB and streaming 1 GiB.
 
     .venv/bin/python -m benchmarks                 # or: make bench  (installs the bench extra)
@@ -26,16 +27,13 @@ import datetime as dt
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import report
+from benchmarks import lockstep, report
 from benchmarks.targets import ORDER, TARGETS, available
 from benchmarks.workloads import Config, workloads
 
@@ -61,50 +59,6 @@ def machine() -> dict[str, Any]:
     return {"cpu_count": os.cpu_count(), "cpu": cpu, "platform": platform.platform(),
             "python": platform.python_version(), "versions": versions,
             "loadavg_at_start": [round(x, 2) for x in load] if load else None}
-
-
-def run_worker(name: str, cfg: Config, timeout: float, quiet: bool) -> dict[str, Any]:
-    """``python -m benchmarks.worker`` for one target, in its own session (so that a timeout can
-    end the worker and the server it started, and nothing else)."""
-    with tempfile.TemporaryDirectory(prefix="fakes3-bench-") as tmp:
-        out = Path(tmp) / "result.json"
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-        command = [sys.executable, "-m", "benchmarks.worker", "--target", name,
-                   "--config", json.dumps(dataclasses.asdict(cfg)), "--output", str(out)]
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-        lines: list[str] = []
-
-        def pump() -> None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                lines.append(line)
-                if not quiet:
-                    print(line, end="", flush=True)
-
-        reader = threading.Thread(target=pump, daemon=True)
-        reader.start()
-        try:
-            proc.wait(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)  # the worker's own session: it and its server
-            proc.wait(timeout=30)
-        reader.join(timeout=5)
-        seconds = time.perf_counter() - t0
-        if out.exists():
-            result: dict[str, Any] = json.loads(out.read_text())
-        else:
-            result = {"target": name, "error": f"the worker wrote no result (exit code {proc.returncode})",
-                      "output_tail": "".join(lines)[-3000:]}
-        if timed_out:
-            result["error"] = f"timed out after {timeout:.0f} s"
-        result["worker_seconds"] = round(seconds, 2)
-        return result
 
 
 def run_memory(target: str, timeout: float, output: Path, quiet: bool) -> dict[str, Any]:
@@ -141,7 +95,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=540.0,
                         help="seconds for the whole run: later rounds are dropped to fit [540]")
     parser.add_argument("--worker-timeout", type=float, default=240.0,
-                        help="seconds for one target's round before it is killed [240]")
+                        help="seconds a worker may take for one step (its start-up, one workload, "
+                             "or the set-up before it) before it is killed [240]")
     parser.add_argument("--memory", default="fakes3-server,moto-server",
                         help="servers to run benchmarks/memory.py against [fakes3-server,moto-server]")
     parser.add_argument("--no-memory", action="store_true", help="skip benchmarks/memory.py")
@@ -197,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             print(f"round {r + 1}/{args.rounds}: {', '.join(order)}", flush=True)
         t0 = time.perf_counter()
-        results = {name: run_worker(name, cfg, args.worker_timeout, args.quiet) for name in order}
+        results = lockstep.run_round(order, cfg, args.worker_timeout, args.quiet)
         rounds.append({"round": r + 1, "order": order, "seconds": round(time.perf_counter() - t0, 1),
                        "results": results})
         for name, result in results.items():

@@ -84,11 +84,21 @@ class WorkloadError(Exception):
     pass
 
 
+# Called with "ready NAME" before a measurement and "done NAME" after it (benchmarks/lockstep.py).
+Gate = Callable[[str], None]
+
+
+def no_gate(event: str) -> None:
+    pass
+
+
 class Runner:
     """Runs every workload against one started target; ``results`` maps workload name to figures."""
 
-    def __init__(self, target: Target, cfg: Config, log: Callable[[str], None] = lambda _: None) -> None:
+    def __init__(self, target: Target, cfg: Config, log: Callable[[str], None] = lambda _: None,
+                 gate: Gate = no_gate) -> None:
         self.target = target
+        self.gate = gate
         self.cfg = cfg
         self.log = log
         self.results: dict[str, dict[str, Any]] = {}
@@ -103,6 +113,14 @@ class Runner:
                 requests_per_op: int = 1, units_per_op: float = 1.0) -> list[int]:
         """Run ``op(i)`` for ``indices`` (from ``threads`` threads) until done or the time limit;
         record the figures under ``name``; return the indices that completed."""
+        self.gate(f"ready {name}")
+        try:
+            return self._measure(name, op, indices, threads, requests_per_op, units_per_op)
+        finally:
+            self.gate(f"done {name}")
+
+    def _measure(self, name: str, op: Callable[[int], Any], indices: list[int], threads: int,
+                 requests_per_op: int, units_per_op: float) -> list[int]:
         if name in self.target.unsupported:
             self.results[name] = {"skipped": "not meaningful for this target"}
             return []
@@ -112,6 +130,7 @@ class Runner:
         errors: list[str] = []
         done_lists: list[list[int]] = [[] for _ in range(threads)]
         stop = threading.Event()
+        started = time.time()  # wall clock: comparable between targets' processes
         cpu0 = self.target.server_cpu()
         client0 = CLIENT_THREADS.total
         t0 = time.perf_counter()
@@ -149,7 +168,8 @@ class Runner:
         ops = sum(len(d) for d in done_lists)
         requests = ops * requests_per_op
         result: dict[str, Any] = {
-            "unit": self.units[name], "ops": ops, "requests": requests, "planned": len(indices),
+            "unit": self.units[name], "started": round(started, 4), "ops": ops, "requests": requests,
+            "planned": len(indices),
             "seconds": round(seconds, 4), "capped": ops < len(indices) and not errors,
             "rate": round(ops * units_per_op / seconds, 2) if seconds > 0 and ops else None,
             "server_cpu_s": round(server, 4),
@@ -160,8 +180,8 @@ class Runner:
             result["error"] = errors[0]
             result["rate"] = None
         self.results[name] = result
-        self.log(f"    {name:<24} {result['rate'] or 0:>10.1f} {result['unit']:<9} ({ops} ops, "
-                 f"{seconds:.2f} s{', ERROR ' + errors[0] if errors else ''})")
+        self.log(f"    {self.target.name:<14} {name:<24} {result['rate'] or 0:>10.1f} {result['unit']:<9} "
+                 f"({ops} ops, {seconds:.2f} s{', ERROR ' + errors[0] if errors else ''})")
         return sorted(i for d in done_lists for i in d)
 
     def untimed(self, op: Callable[[int], Any], indices: list[int], threads: int) -> list[int]:

@@ -53,6 +53,19 @@ def test_the_json_has_the_documented_shape(bench):
     assert sorted(workloads) == sorted(S3 + DYNAMODB)
 
 
+def test_targets_run_in_lock_step_one_workload_on_every_target_before_the_next(bench):
+    for r in bench["rounds"]:
+        runs = [r["results"][target]["workloads"] for target in r["order"]]
+        # The workloads every target measured (the floor skips some), in the order they ran.
+        names = [n for n in runs[0] if all("started" in w.get(n, {}) for w in runs)]
+        assert len(names) >= 8
+        for earlier, later in zip(names, names[1:], strict=False):
+            assert max(w[earlier]["started"] for w in runs) < min(w[later]["started"] for w in runs)
+        for name in names:  # and in the round's order of targets
+            starts = [w[name]["started"] for w in runs]
+            assert starts == sorted(starts), name
+
+
 def test_every_workload_has_a_median_rate_and_cpu_per_request(bench):
     for name, entry in bench["summary"]["workloads"].items():
         assert entry["unit"] in ("ops/s", "pages/s", "keys/s", "MiB/s", "queries/s")
