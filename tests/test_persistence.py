@@ -149,14 +149,21 @@ def test_bucket_access_settings_survive_a_restart(tmp_path: Path) -> None:
         "Resource": "arn:aws:s3:::bkt/*"}]}
     with fake(tmp_path) as aws:
         s3 = aws.client()
-        s3.create_bucket(Bucket="bkt")
+        s3.create_bucket(Bucket="bkt", ObjectOwnership="BucketOwnerPreferred")
+        s3.put_public_access_block(Bucket="bkt", PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False, "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
         s3.put_bucket_policy(Bucket="bkt", Policy=json.dumps(policy))
         s3.put_bucket_acl(Bucket="bkt", ACL="public-read")
         acl = s3.get_bucket_acl(Bucket="bkt")["Grants"]
+        block = s3.get_public_access_block(Bucket="bkt")["PublicAccessBlockConfiguration"]
     with fake(tmp_path) as aws:
         s3 = aws.client()
         assert json.loads(s3.get_bucket_policy(Bucket="bkt")["Policy"]) == policy
         assert s3.get_bucket_acl(Bucket="bkt")["Grants"] == acl
+        assert s3.get_public_access_block(Bucket="bkt")["PublicAccessBlockConfiguration"] == block
+        assert s3.get_bucket_ownership_controls(Bucket="bkt")["OwnershipControls"] == {
+            "Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
         s3.delete_bucket_policy(Bucket="bkt")
     with fake(tmp_path) as aws, pytest.raises(ClientError) as none:
         aws.client().get_bucket_policy(Bucket="bkt")

@@ -170,8 +170,16 @@ def test_success_action_redirect_sends_303_with_bucket_key_and_etag(fakes3, s3_c
                                         "etag": [f'"{hashlib.md5(b"r").hexdigest()}"']}
 
 
+def acls_enabled(s3: Any) -> None:
+    """As on AWS, where a new bucket has ACLs disabled and Block Public Access on."""
+    s3.put_bucket_ownership_controls(Bucket=BUCKET, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.delete_public_access_block(Bucket=BUCKET)
+
+
 def test_form_fields_set_content_type_metadata_and_acl(fakes3, s3_client, bucket):
     anon = fakes3.client("s3", config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
+    acls_enabled(s3_client)
     form = s3_client.generate_presigned_post(
         BUCKET, "page.html",
         Fields={"Content-Type": "text/html", "acl": "public-read", "x-amz-meta-owner": "alice",
@@ -217,6 +225,7 @@ def test_anonymous_forms_need_a_publicly_writable_bucket(fakes3, s3_client, buck
     body, content_type = encode({"key": "anon"}, b"a")
     reply = send(f"{fakes3.endpoint_url}/{BUCKET}", body, content_type)
     assert (reply.status, reply.error()["Code"]) == (403, "AccessDenied")
+    acls_enabled(s3_client)
     s3_client.put_bucket_acl(Bucket=BUCKET, ACL="public-read-write")
     assert send(f"{fakes3.endpoint_url}/{BUCKET}", body, content_type).status == 204
     assert stored(s3_client, "anon") == b"a"

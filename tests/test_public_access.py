@@ -47,6 +47,23 @@ def allow(action: str | list[str], resource: str | list[str], principal: Any = "
     return {"Effect": effect, "Principal": principal, "Action": action, "Resource": resource}
 
 
+def unblocked_bucket(s3: Any, name: str) -> None:
+    """A bucket that may be made public by policy, as on AWS since April 2023: every new bucket has
+    Block Public Access on, so it must be turned off first."""
+    s3.create_bucket(Bucket=name)
+    s3.delete_public_access_block(Bucket=name)
+
+
+def acl_bucket(s3: Any, name: str, acl: str | None = None) -> None:
+    """A bucket whose ACLs work, public ones too: a new bucket has ACLs disabled
+    (BucketOwnerEnforced) and public ACLs blocked, so both are turned off before the ACL is put."""
+    unblocked_bucket(s3, name)
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    if acl is not None:
+        s3.put_bucket_acl(Bucket=name, ACL=acl)
+
+
 def http_get(aws: FakeAWS, path: str, method: str = "GET") -> tuple[int, bytes]:
     request = urllib.request.Request(aws.endpoint_url + path, method=method)
     try:
@@ -92,7 +109,7 @@ def test_a_missing_bucket_is_404_even_to_anonymous_callers(fakes3, anon):
 
 
 def test_public_read_bucket_lists_to_anyone_but_publishes_only_public_objects(fakes3, s3_client, anon):
-    s3_client.create_bucket(Bucket="public-bkt", ACL="public-read")
+    acl_bucket(s3_client, "public-bkt", "public-read")
     s3_client.put_object(Bucket="public-bkt", Key="open", Body=b"o", ACL="public-read")
     s3_client.put_object(Bucket="public-bkt", Key="closed", Body=b"c")
     assert [o["Key"] for o in anon.list_objects_v2(Bucket="public-bkt")["Contents"]] == ["closed", "open"]
@@ -112,7 +129,7 @@ def test_public_read_bucket_lists_to_anyone_but_publishes_only_public_objects(fa
 
 
 def test_public_read_write_lets_anyone_put_and_delete(fakes3, s3_client, anon):
-    s3_client.create_bucket(Bucket="rw-bkt", ACL="public-read-write")
+    acl_bucket(s3_client, "rw-bkt", "public-read-write")
     anon.put_object(Bucket="rw-bkt", Key="by-anyone", Body=b"hello")
     assert s3_client.get_object(Bucket="rw-bkt", Key="by-anyone")["Body"].read() == b"hello"
     anon.delete_object(Bucket="rw-bkt", Key="by-anyone")
@@ -120,8 +137,8 @@ def test_public_read_write_lets_anyone_put_and_delete(fakes3, s3_client, anon):
 
 
 def test_an_anonymous_copy_needs_read_access_to_its_source(fakes3, s3_client, anon):
-    s3_client.create_bucket(Bucket="rw-bkt", ACL="public-read-write")
-    s3_client.create_bucket(Bucket="private-bkt")
+    acl_bucket(s3_client, "rw-bkt", "public-read-write")
+    acl_bucket(s3_client, "private-bkt")
     s3_client.put_object(Bucket="private-bkt", Key="secret", Body=b"s")
     assert denied(anon.copy_object, Bucket="rw-bkt", Key="leak",
                   CopySource={"Bucket": "private-bkt", "Key": "secret"})
@@ -140,7 +157,7 @@ def test_an_anonymous_copy_needs_read_access_to_its_source(fakes3, s3_client, an
     ("authenticated-read", [(AUTHENTICATED_USERS, "READ")]),
 ])
 def test_get_bucket_acl_shows_the_canned_acls_grants(fakes3, s3_client, canned, groups):
-    s3_client.create_bucket(Bucket="acl-bkt", ACL=canned)
+    acl_bucket(s3_client, "acl-bkt", canned)
     acl = s3_client.get_bucket_acl(Bucket="acl-bkt")
     owner = acl["Owner"]
     assert len(owner["ID"]) == 64
@@ -152,7 +169,7 @@ def test_get_bucket_acl_shows_the_canned_acls_grants(fakes3, s3_client, canned, 
 
 
 def test_get_bucket_acl_xml_names_the_all_users_group(fakes3, s3_client):
-    s3_client.create_bucket(Bucket="acl-bkt", ACL="public-read")
+    acl_bucket(s3_client, "acl-bkt", "public-read")
     url = s3_client.generate_presigned_url("get_bucket_acl", Params={"Bucket": "acl-bkt"})
     with urllib.request.urlopen(url, timeout=10) as response:
         body = response.read().decode()
@@ -171,7 +188,7 @@ def test_an_unknown_canned_acl_is_invalid_argument(fakes3, s3_client):
 
 
 def test_put_bucket_acl_with_a_canned_acl_a_document_or_grant_headers(fakes3, s3_client, anon):
-    s3_client.create_bucket(Bucket="acl-bkt")
+    acl_bucket(s3_client, "acl-bkt")
     assert denied(anon.list_objects_v2, Bucket="acl-bkt")
     s3_client.put_bucket_acl(Bucket="acl-bkt", ACL="public-read")
     assert anon.list_objects_v2(Bucket="acl-bkt")["KeyCount"] == 0
@@ -194,7 +211,7 @@ def test_put_bucket_acl_with_a_canned_acl_a_document_or_grant_headers(fakes3, s3
 
 
 def test_recreating_a_us_east_1_bucket_resets_its_acl(fakes3, s3_client):
-    s3_client.create_bucket(Bucket="acl-bkt", ACL="public-read")
+    acl_bucket(s3_client, "acl-bkt", "public-read")
     s3_client.create_bucket(Bucket="acl-bkt")  # 200 in us-east-1, for legacy compatibility
     assert [g["Permission"] for g in s3_client.get_bucket_acl(Bucket="acl-bkt")["Grants"]] == ["FULL_CONTROL"]
 
@@ -215,7 +232,7 @@ def test_put_bucket_acl_refuses_ambiguous_or_missing_acls(fakes3, s3_client):
 
 
 def test_object_acls_put_and_get(fakes3, s3_client, anon):
-    s3_client.create_bucket(Bucket="obj-acl")
+    acl_bucket(s3_client, "obj-acl")
     s3_client.put_object(Bucket="obj-acl", Key="k", Body=b"v")
     assert [g["Permission"] for g in s3_client.get_object_acl(Bucket="obj-acl", Key="k")["Grants"]] == \
         ["FULL_CONTROL"]
@@ -237,7 +254,7 @@ def test_object_acls_put_and_get(fakes3, s3_client, anon):
 
 
 def test_bucket_policy_put_get_delete_and_status(fakes3, s3_client):
-    s3_client.create_bucket(Bucket="pol-bkt")
+    unblocked_bucket(s3_client, "pol-bkt")
     assert error_of(s3_client.get_bucket_policy, Bucket="pol-bkt")[:2] == ("NoSuchBucketPolicy", 404)
     assert error_of(s3_client.get_bucket_policy_status, Bucket="pol-bkt")[:2] == ("NoSuchBucketPolicy", 404)
     text = policy(allow("s3:GetObject", "arn:aws:s3:::pol-bkt/*"))
@@ -253,7 +270,7 @@ def test_bucket_policy_put_get_delete_and_status(fakes3, s3_client):
 
 
 def test_a_policy_publishes_a_prefix_for_reading(fakes3, s3_client, anon):
-    s3_client.create_bucket(Bucket="pol-bkt")
+    unblocked_bucket(s3_client, "pol-bkt")
     for key in ("public/a", "private/b"):
         s3_client.put_object(Bucket="pol-bkt", Key=key, Body=key.encode())
     s3_client.put_bucket_policy(Bucket="pol-bkt", Policy=policy(
@@ -271,7 +288,7 @@ def test_a_policy_publishes_a_prefix_for_reading(fakes3, s3_client, anon):
 
 
 def test_deny_wins_over_allow_and_binds_the_owner_too(fakes3, s3_client, anon):
-    s3_client.create_bucket(Bucket="pol-bkt")
+    unblocked_bucket(s3_client, "pol-bkt")
     for key in ("docs/a", "docs/secret/b"):
         s3_client.put_object(Bucket="pol-bkt", Key=key, Body=b"x")
     s3_client.put_bucket_policy(Bucket="pol-bkt", Policy=policy(
@@ -286,7 +303,7 @@ def test_deny_wins_over_allow_and_binds_the_owner_too(fakes3, s3_client, anon):
 
 
 def test_a_policy_can_allow_anonymous_writes_and_deletes(fakes3, s3_client, anon):
-    s3_client.create_bucket(Bucket="pol-bkt")
+    unblocked_bucket(s3_client, "pol-bkt")
     s3_client.put_bucket_policy(Bucket="pol-bkt", Policy=policy(
         allow(["s3:PutObject", "s3:DeleteObject"], "arn:aws:s3:::pol-bkt/inbox/*")))
     anon.put_object(Bucket="pol-bkt", Key="inbox/1", Body=b"1")
@@ -323,7 +340,7 @@ def test_a_policy_can_allow_anonymous_writes_and_deletes(fakes3, s3_client, anon
      "fakes3 does not support Service principals"),
 ])
 def test_policies_outside_the_subset_are_malformed(fakes3, s3_client, document, message):
-    s3_client.create_bucket(Bucket="pol-bkt")
+    unblocked_bucket(s3_client, "pol-bkt")
     code, status, text = error_of(s3_client.put_bucket_policy, Bucket="pol-bkt", Policy=document)
     assert (code, status) == ("MalformedPolicy", 400)
     assert message in text
@@ -331,7 +348,7 @@ def test_policies_outside_the_subset_are_malformed(fakes3, s3_client, document, 
 
 
 def test_policy_wildcards_in_actions_and_resources(fakes3, s3_client, anon):
-    s3_client.create_bucket(Bucket="pol-bkt")
+    unblocked_bucket(s3_client, "pol-bkt")
     s3_client.put_object(Bucket="pol-bkt", Key="img/2024/a.png", Body=b"png")
     s3_client.put_object(Bucket="pol-bkt", Key="img/2024/a.txt", Body=b"txt")
     s3_client.put_bucket_policy(Bucket="pol-bkt", Policy=policy(
@@ -357,7 +374,7 @@ def test_another_account_is_refused_a_private_bucket(fakes3, s3_client, other):
 
 
 def test_grants_to_another_account_by_policy_acl_or_group(fakes3, s3_client, other, anon):
-    s3_client.create_bucket(Bucket="mine-bkt", ACL="authenticated-read")
+    acl_bucket(s3_client, "mine-bkt", "authenticated-read")
     s3_client.put_object(Bucket="mine-bkt", Key="k", Body=b"v")
     assert other.list_objects_v2(Bucket="mine-bkt")["KeyCount"] == 1  # any signed account
     assert denied(anon.list_objects_v2, Bucket="mine-bkt")

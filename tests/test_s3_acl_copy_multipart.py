@@ -29,9 +29,16 @@ def anon(fakes3: FakeAWS) -> Any:
     return fakes3.client("s3", config=UNSIGNED_CONFIG)
 
 
+def acls_enabled(s3: Any) -> None:
+    """BUCKET with ACLs enabled and public ones allowed: what a user does on AWS, where a new bucket
+    has ACLs disabled (BucketOwnerEnforced) and Block Public Access on."""
+    s3.create_bucket(Bucket=BUCKET, ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket=BUCKET)
+
+
 @pytest.fixture
 def bucket(s3_client: Any) -> str:
-    s3_client.create_bucket(Bucket=BUCKET)
+    acls_enabled(s3_client)
     return BUCKET
 
 
@@ -194,7 +201,7 @@ def test_create_multipart_upload_refuses_invalid_acls_as_put_object_does(s3_clie
 def test_the_acls_of_copies_and_multipart_objects_survive_a_restart(tmp_path: Path) -> None:
     with FakeAWS(data_dir=tmp_path, imds=False) as aws:
         s3 = aws.client()
-        s3.create_bucket(Bucket=BUCKET)
+        acls_enabled(s3)
         s3.put_object(Bucket=BUCKET, Key="src", Body=b"source")
         s3.copy_object(Bucket=BUCKET, Key="copy", CopySource={"Bucket": BUCKET, "Key": "src"},
                        ACL="public-read")

@@ -114,7 +114,10 @@ def test_instance_and_container_credentials(fakes3, request, bucket, source):
 
 def test_anonymous_reads_a_public_bucket_and_cannot_write(fakes3, aws_env):
     s3 = fakes3.client("s3")
-    s3.create_bucket(Bucket=BUCKET, ACL="public-read")  # anyone may list
+    # As on AWS since April 2023: ACLs on and Block Public Access off before a bucket goes public.
+    s3.create_bucket(Bucket=BUCKET, ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket=BUCKET)
+    s3.put_bucket_acl(Bucket=BUCKET, ACL="public-read")  # anyone may list
     s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",

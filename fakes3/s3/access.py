@@ -12,6 +12,9 @@
   for one account). Bucket ACL READ lets them list; WRITE lets them put and delete objects; the
   object's own ACL READ lets them read it (a ``public-read`` bucket lists its keys but does not
   publish its objects, as on AWS: give the objects ``public-read`` or allow ``s3:GetObject``).
+* Object Ownership and Block Public Access (ownership.py) narrow both: with BucketOwnerEnforced
+  ACLs grant nothing; IgnorePublicAcls drops the public grants of ACLs; RestrictPublicBuckets drops
+  what a public policy allows. None of it touches the owner's fast path.
 * A missing bucket is answered 404 NoSuchBucket to anyone, as S3 does. A missing key is 404 only
   to a caller who may list the bucket; to anyone else it is 403, so that keys do not leak.
 * CreateBucket and ListBuckets need a signature; CopyObject and UploadPartCopy also need read
@@ -33,7 +36,7 @@ from urllib.parse import unquote
 from fakes3.auth.anonymous import ANONYMOUS
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import acl, bucket_policy, versioning
+from fakes3.s3 import acl, bucket_policy, ownership, versioning
 from fakes3.s3.acl import READ, READ_ACP, WRITE, WRITE_ACP
 from fakes3.s3.model import Backend, Bucket, ObjectVersion, Owner, Store
 
@@ -141,6 +144,8 @@ class AccessControl:
             verdict = policy.decide_every_key(caller, action, bucket.name)
         else:
             verdict = policy.decide(caller, action, _arn(bucket.name, key if need.on_object else None))
+        if verdict == "Allow" and _restricted(bucket, policy):
+            verdict = None
         if verdict == "Deny":
             return False
         if owner or verdict == "Allow":
@@ -150,11 +155,11 @@ class AccessControl:
             return False
         caller_id = None if caller is None else Owner.for_account(caller).id
         if not need.object_acl:
-            return acl.permits(bucket.acl, bucket.owner.id, caller_id, need.acl)
+            return _acl_permits(bucket, bucket.acl, bucket.owner.id, caller_id, need.acl)
         version = _version(bucket, key, version_id)
         if version is None:  # no object to hold an ACL: 404 to those who may list, else 403
             return self._may_list(bucket, policy, caller)
-        return acl.permits(version.acl, version.owner.id, caller_id, need.acl)
+        return _acl_permits(bucket, version.acl, version.owner.id, caller_id, need.acl)
 
     def _hidden_missing_key(self, bucket: Bucket, policy: bucket_policy.Policy | None,
                             caller: str | None, key: str | None, version_id: str | None) -> bool:
@@ -167,10 +172,28 @@ class AccessControl:
     @staticmethod
     def _may_list(bucket: Bucket, policy: bucket_policy.Policy | None, caller: str | None) -> bool:
         verdict = policy.decide(caller, "s3:ListBucket", _arn(bucket.name, None)) if policy else None
+        if verdict == "Allow" and _restricted(bucket, policy):
+            verdict = None
         if verdict is not None:
             return verdict == "Allow"
         caller_id = None if caller is None else Owner.for_account(caller).id
-        return acl.permits(bucket.acl, bucket.owner.id, caller_id, READ)
+        return _acl_permits(bucket, bucket.acl, bucket.owner.id, caller_id, READ)
+
+
+def _restricted(bucket: Bucket, policy: bucket_policy.Policy | None) -> bool:
+    """RestrictPublicBuckets: a public policy allows nothing outside the owner's account."""
+    block = bucket.public_access_block
+    return block is not None and block.restrict_public_buckets and policy is not None and policy.is_public
+
+
+def _acl_permits(bucket: Bucket, grants: acl.Acl, owner_id: str, caller_id: str | None,
+                 permission: str) -> bool:
+    """An ACL's grant, as the bucket's Object Ownership and Block Public Access let it count."""
+    if bucket.object_ownership == ownership.ENFORCED:
+        return False  # ACLs disabled: they grant nothing
+    block = bucket.public_access_block
+    ignore_public = block is not None and block.ignore_public_acls
+    return acl.permits(grants, owner_id, caller_id, permission, ignore_public=ignore_public)
 
 
 def _arn(bucket: str, key: str | None) -> str:
@@ -199,12 +222,23 @@ def _parse_copy_source(header: str) -> tuple[str, str, str | None] | None:
 
 
 def object_acl(bucket: Bucket, params: Params, ctx: RequestContext) -> acl.Acl:
-    """The ACL a new object gets from its PutObject (x-amz-acl, x-amz-grant-*): () when none."""
+    """The ACL a new object gets from its PutObject (x-amz-acl, x-amz-grant-*): () when none.
+    Raises what Object Ownership and Block Public Access say about the ACL asked for."""
     if acl.ACL_PARAMS.isdisjoint(params):  # the common PUT: no ACL asked for
         return ()
     given = acl.from_request(params, Owner.for_account(ctx.account_id).id, for_bucket=False,
                              bucket_owner_id=bucket.owner.id)
-    return given if given is not None else ()
+    if given is None:
+        return ()
+    ownership.check_object_acl(bucket, params, given)
+    return () if bucket.object_ownership == ownership.ENFORCED else given
+
+
+def object_owner(bucket: Bucket, params: Params, ctx: RequestContext) -> Owner:
+    """The owner of an object the request writes: the bucket owner's own writes stay cheap."""
+    if ctx.account_id == bucket.account_id:
+        return bucket.owner
+    return ownership.object_owner(bucket, ctx.account_id, params)
 
 
 # -- bucket ACLs ----------------------------------------------------------------------------------
@@ -219,6 +253,7 @@ def bucket_acl(params: Params, owner: Owner) -> acl.Acl:
 def put_bucket_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
     bucket = b.store.bucket(params["Bucket"])
     grants = acl.required(params, bucket.owner.id, for_bucket=True)
+    ownership.check_bucket_acl(bucket, acl.effective(grants, bucket.owner.id))
     with bucket.lock:
         bucket.acl = grants
     return {}
@@ -227,20 +262,24 @@ def put_bucket_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
 def get_bucket_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
     bucket = b.store.bucket(params["Bucket"])
     with bucket.lock:
-        grants = bucket.acl
+        grants = () if bucket.object_ownership == ownership.ENFORCED else bucket.acl
     return acl.document(grants, bucket.owner)
 
 
 def put_object_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
     def change(bucket: Bucket, version: ObjectVersion) -> ObjectVersion:
         grants = acl.required(params, version.owner.id, for_bucket=False, bucket_owner_id=bucket.owner.id)
-        return dataclasses.replace(version, acl=grants)
+        ownership.check_object_acl(bucket, params, acl.effective(grants, version.owner.id))
+        enforced = bucket.object_ownership == ownership.ENFORCED  # ACLs disabled: none kept
+        return dataclasses.replace(version, acl=() if enforced else grants)
 
     return versioning.update_subresource(b, params, versioning.SUB_PUT, change)
 
 
 def get_object_acl(b: Backend, params: Params, ctx: RequestContext) -> Params:
-    _, version = versioning.subresource_version(b, params)
+    bucket, version = versioning.subresource_version(b, params)
+    if bucket.object_ownership == ownership.ENFORCED:  # the bucket owner owns it, whatever its ACL
+        return acl.document((), bucket.owner)
     return acl.document(version.acl, version.owner)
 
 
@@ -259,7 +298,8 @@ def put_bucket_policy(b: Backend, params: Params, ctx: RequestContext) -> Params
         text = text.decode("utf-8", "replace")
     if not text:
         raise bucket_policy.malformed("Missing required field Statement")
-    bucket_policy.compiled(text, bucket.name)  # validates; raises MalformedPolicy
+    compiled = bucket_policy.compiled(text, bucket.name)  # validates; raises MalformedPolicy
+    ownership.check_policy(bucket, compiled.is_public)
     with bucket.lock:
         bucket.policy = text
     return {}

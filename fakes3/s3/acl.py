@@ -193,10 +193,14 @@ def document(acl: Iterable[Iterable[str]], owner: Owner) -> dict[str, Any]:
     return {"Owner": owner.to_dict(), "Grants": grants}
 
 
-def permits(acl: Iterable[Iterable[str]], owner_id: str, caller_id: str | None, permission: str) -> bool:
-    """Whether the ACL gives ``permission`` to the caller (a canonical user ID; None: anonymous)."""
+def permits(acl: Iterable[Iterable[str]], owner_id: str, caller_id: str | None, permission: str, *,
+            ignore_public: bool = False) -> bool:
+    """Whether the ACL gives ``permission`` to the caller (a canonical user ID; None: anonymous).
+    ``ignore_public``: grants to AllUsers and AuthenticatedUsers count for nothing (IgnorePublicAcls)."""
     for kind, grantee, granted in effective(acl, owner_id):
         if granted != permission and granted != FULL_CONTROL:
+            continue
+        if kind == "uri" and ignore_public:
             continue
         if kind == "uri" and (grantee == ALL_USERS or (grantee == AUTHENTICATED_USERS and caller_id)):
             return True

@@ -6,7 +6,7 @@ from typing import Any
 
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import access, errors, names, tokens
+from fakes3.s3 import access, errors, names, ownership, tokens
 from fakes3.s3.model import Backend, Bucket, Owner
 
 Params = dict[str, Any]
@@ -26,6 +26,9 @@ def create_bucket(b: Backend, params: Params, ctx: RequestContext) -> Params:
         constraint = region
     owner = Owner.for_account(ctx.account_id)
     grants = access.bucket_acl(params, owner)  # x-amz-acl / x-amz-grant-*: checked before creating
+    # AWS's defaults since April 2023: ACLs disabled and every Block Public Access setting on.
+    object_ownership = _object_ownership(params)
+    ownership.check_new_bucket_acl(grants, object_ownership, ownership.ALL_BLOCKED, owner)
     bucket = Bucket(
         b.store,
         name,
@@ -36,6 +39,8 @@ def create_bucket(b: Backend, params: Params, ctx: RequestContext) -> Params:
         created=ctx.now.replace(microsecond=0),
     )
     bucket.acl = grants
+    bucket.object_ownership = object_ownership
+    bucket.public_access_block = ownership.ALL_BLOCKED
     existing = b.store.add(bucket)
     if existing is not None:
         if existing.account_id != ctx.account_id:
@@ -58,6 +63,13 @@ def create_bucket(b: Backend, params: Params, ctx: RequestContext) -> Params:
         with existing.lock:  # ... and resets the bucket's ACL (CreateBucket, API reference)
             existing.acl = grants
     return {"Location": f"/{name}"}
+
+
+def _object_ownership(params: Params) -> str:
+    given = params.get("ObjectOwnership")
+    if given is None:
+        return ownership.ENFORCED
+    return ownership.parse_ownership(given, "x-amz-object-ownership")
 
 
 def _check_location(constraint: str | None, endpoint_region: str) -> None:

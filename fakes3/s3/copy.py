@@ -16,7 +16,7 @@ from fakes3 import checksums
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
 from fakes3.s3 import access, conditions, errors, names, objects, tagging, versioning
-from fakes3.s3.model import NULL_VERSION, Backend, Bucket, ObjectVersion, Owner
+from fakes3.s3.model import NULL_VERSION, Backend, Bucket, ObjectVersion
 
 Params = dict[str, Any]
 
@@ -78,7 +78,7 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         key=key,
         blob=source.blob,
         last_modified=ctx.now.replace(microsecond=0),
-        owner=Owner.for_account(ctx.account_id),
+        owner=access.object_owner(dest, params, ctx),
         metadata=metadata,
         checksum_algorithm=algorithm,
         checksum_value=value,

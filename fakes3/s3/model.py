@@ -219,6 +219,16 @@ class Deletion:
     marker: ObjectVersion | None = None
 
 
+@dataclass(frozen=True)
+class PublicAccessBlock:
+    """A bucket's Block Public Access settings (PublicAccessBlockConfiguration)."""
+
+    block_public_acls: bool = False
+    ignore_public_acls: bool = False
+    block_public_policy: bool = False
+    restrict_public_buckets: bool = False
+
+
 class Bucket:
     def __init__(
         self,
@@ -252,6 +262,11 @@ class Bucket:
         # policy, the JSON text as put (None: no policy). See access.py.
         self.acl: tuple[tuple[str, str, str], ...] = ()
         self.policy: str | None = None
+        # Object Ownership and Block Public Access (ownership.py). None is "never configured": the
+        # behaviour of a bucket from before AWS's April 2023 defaults (ACLs on, nothing blocked), as
+        # buckets read back from an older data dir are; CreateBucket sets today's defaults.
+        self.object_ownership: str | None = None
+        self.public_access_block: PublicAccessBlock | None = None
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from fakes3.errors import S3Error
 from fakes3.s3 import access, conditions, copy, errors, ingest, names, objects, tagging, versioning
 from fakes3.s3 import multipart_checksums as mpc
 from fakes3.s3.blobs import Blob, BlobStore, BlobWriter, CompositeBlob
-from fakes3.s3.model import Backend, Check, ObjectVersion, Owner
+from fakes3.s3.model import Backend, Check, ObjectVersion
 from fakes3.s3.multipart_state import (
     ACTIVE,
     COMPLETED,
@@ -67,7 +67,7 @@ def create_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -> 
         upload_id=new_upload_id(),
         key=key,
         initiated=ctx.now,
-        owner=Owner.for_account(ctx.account_id),
+        owner=access.object_owner(bucket, params, ctx),
         mode=mode,
         storage_class=storage_class,
         headers=objects.content_headers(params),

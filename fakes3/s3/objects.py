@@ -14,7 +14,7 @@ from fakes3.context import RequestContext
 from fakes3.errors import S3Error
 from fakes3.s3 import access, acl, conditions, errors, ingest, names, ranges, tagging, versioning
 from fakes3.s3.blobs import Blob
-from fakes3.s3.model import MISSING, NULL_VERSION, Backend, Check, ObjectVersion, Owner
+from fakes3.s3.model import MISSING, NULL_VERSION, Backend, Check, ObjectVersion
 
 Params = dict[str, Any]
 
@@ -56,7 +56,9 @@ def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         key=key,
         blob=got.blob,
         last_modified=whole_seconds(ctx.now),
-        owner=Owner.for_account(ctx.account_id),
+        # inlined for the bucket owner's PUT; another account's depends on Object Ownership
+        owner=(bucket.owner if ctx.account_id == bucket.account_id
+               else access.object_owner(bucket, params, ctx)),
         # The stored representation headers, as content_headers() gives them (inlined: per PUT).
         content_type=get("ContentType") or "binary/octet-stream",
         content_encoding=get("ContentEncoding"),

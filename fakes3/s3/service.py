@@ -25,6 +25,7 @@ from fakes3.s3 import (
     multipart,
     multipart_listing,
     objects,
+    ownership,
     post_upload,
     tagging,
     version_listing,
@@ -75,6 +76,12 @@ _OPERATIONS: dict[str, Operation] = {
     "GetBucketPolicy": access.get_bucket_policy,
     "DeleteBucketPolicy": access.delete_bucket_policy,
     "GetBucketPolicyStatus": access.get_bucket_policy_status,
+    "PutBucketOwnershipControls": ownership.put_bucket_ownership_controls,
+    "GetBucketOwnershipControls": ownership.get_bucket_ownership_controls,
+    "DeleteBucketOwnershipControls": ownership.delete_bucket_ownership_controls,
+    "PutPublicAccessBlock": ownership.put_public_access_block,
+    "GetPublicAccessBlock": ownership.get_public_access_block,
+    "DeletePublicAccessBlock": ownership.delete_public_access_block,
 }
 
 
