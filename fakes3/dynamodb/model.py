@@ -9,10 +9,10 @@ transactions cannot deadlock) and commits all its writes in one ``Database.lock`
 reader sees half of it. Because conflicting writers wait instead of failing, the fake never
 answers TransactionConflictException.
 
-With a data dir (persistence.py) a stored item change is also handed to ``Table.journal`` (under
+With a data dir (persistence.py) a stored item change is also handed to ``Table.persistence`` (under
 ``Database.lock``, in apply order), and the changes a thread made while it held item locks are
 written, in one transaction, as it lets go of them: the lock that ordered them is still held,
-and a transaction's writes are kept all together or not at all. Without one, ``journal`` and
+and a transaction's writes are kept all together or not at all. Without one, ``persistence`` and
 ``ItemLocks.flush`` are None and nothing is called.
 """
 
@@ -58,7 +58,7 @@ class WriteResult:
 
 
 class Table:
-    journal: Persistence | None = None  # with a data dir: told of every stored item change
+    persistence: Persistence | None = None  # with a data dir: told of every stored item change
 
     def __init__(self, name: str, spec: TableSpec, *, region: str, account_id: str, created: float,
                  ready_at: float) -> None:
@@ -129,8 +129,8 @@ class Table:
             new_size = item_size(new) if size is None else size
             stored = CachedItem(new)
             old_entry = self.store.put(pkey, skey, Entry(stored, new_size))
-        if self.journal is not None:
-            self.journal.item_changed(self, pkey, skey, stored)
+        if self.persistence is not None:
+            self.persistence.item_changed(self, pkey, skey, stored)
         old = old_entry.item if old_entry else None
         result = WriteResult(old, new, old_entry.size if old_entry else 0, new_size)
         for index in self.indexes.values():

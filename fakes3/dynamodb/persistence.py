@@ -212,7 +212,7 @@ class Persistence(SqliteStore):
             assert cursor.lastrowid is not None
             self._ids[table] = cursor.lastrowid
             self._records[table] = record
-        table.journal = self
+        table.persistence = self
 
     def table_changed(self, table: Table) -> None:
         """Write the table's record if it changed (after any operation that may change it)."""
@@ -271,7 +271,7 @@ class Persistence(SqliteStore):
                 owner.write(*owner.locate(owner.key_of(item)), item)
                 count += 1
         for table in tables.values():
-            table.journal = self
+            table.persistence = self
         database.persistence = self
         database.item_locks.flush = self.flush
         log.info("fakes3: data dir %s: %d DynamoDB tables, %d items", self.root, len(tables), count)
