@@ -126,11 +126,13 @@ class S3Protocol:
         copy_source = request.headers.get("x-amz-copy-source")
         if anonymous:
             allowed = anonymous_may_proceed("s3", operation, target.bucket, target.key, access,
-                                            version_id=version_id, copy_source=copy_source)
+                                            version_id=version_id, copy_source=copy_source,
+                                            ctx=ctx, query=request.query)
         else:
             assert access is not None
             allowed = access.may_proceed(ctx.account_id, operation, target.bucket, target.key,
-                                         version_id=version_id, copy_source=copy_source)
+                                         version_id=version_id, copy_source=copy_source,
+                                         ctx=ctx, query=request.query)
         if not allowed:
             raise auth_errors.access_denied()
 

@@ -12,6 +12,10 @@
   for one account). Bucket ACL READ lets them list; WRITE lets them put and delete objects; the
   object's own ACL READ lets them read it (a ``public-read`` bucket lists its keys but does not
   publish its objects, as on AWS: give the objects ``public-read`` or allow ``s3:GetObject``).
+* A policy statement with a ``Condition`` applies only when its conditions hold for the request
+  (policy_conditions.py: aws:SourceIp, aws:SecureTransport, s3:prefix, ...); the request's keys
+  are built only when such a statement is reached, from ``ctx`` and ``query`` (the protocol layer
+  passes them; without them a request has only the keys fakes3 knows without it).
 * Object Ownership and Block Public Access (ownership.py) narrow both: with BucketOwnerEnforced
   ACLs grant nothing; IgnorePublicAcls drops the public grants of ACLs; RestrictPublicBuckets drops
   what a public policy allows. None of it touches the owner's fast path.
@@ -29,6 +33,8 @@ GetBucketPolicyStatus.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -36,8 +42,9 @@ from urllib.parse import unquote
 from fakes3.auth.anonymous import ANONYMOUS
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import acl, bucket_policy, ownership, versioning
+from fakes3.s3 import acl, bucket_policy, ownership, policy_conditions, versioning
 from fakes3.s3.acl import READ, READ_ACP, WRITE, WRITE_ACP
+from fakes3.s3.bucket_policy import KeysFactory
 from fakes3.s3.model import Backend, Bucket, ObjectVersion, Owner, Store
 
 Params = dict[str, Any]
@@ -110,23 +117,26 @@ class AccessControl:
         self._service = service  # read .store on every call: the store may be replaced (persistence)
 
     def may_proceed(self, account_id: str, operation: str, bucket: str | None, key: str | None, *,
-                    version_id: str | None = None, copy_source: str | None = None) -> bool:
+                    version_id: str | None = None, copy_source: str | None = None,
+                    ctx: RequestContext | None = None, query: Mapping[str, str] | None = None) -> bool:
+        """``ctx`` and ``query`` (the request's query parameters) give policy conditions their keys."""
         if bucket is None or operation in SIGNED_ONLY:
             return account_id != ANONYMOUS
         found = self._service.store.buckets.get(bucket)  # one atomic read (see Store.bucket)
         if found is None:
             return True  # the operation answers 404 NoSuchBucket, to anyone
-        if not self._allowed(found, account_id, operation, key, version_id):
+        if not self._allowed(found, account_id, operation, key, version_id, ctx, query):
             return False
         if copy_source is not None:
             source = _parse_copy_source(copy_source)
             if source is not None:
                 return self.may_proceed(account_id, "GetObject", source[0], source[1],
-                                        version_id=source[2])
+                                        version_id=source[2], ctx=ctx, query=query)
         return True
 
     def _allowed(self, bucket: Bucket, account_id: str, operation: str, key: str | None,
-                 version_id: str | None) -> bool:
+                 version_id: str | None, ctx: RequestContext | None = None,
+                 query: Mapping[str, str] | None = None) -> bool:
         owner = account_id == bucket.account_id
         if owner and (bucket.policy is None or operation in OWNER_ONLY):
             # The owner, with no bucket policy to deny it anything: every need below would end in
@@ -138,19 +148,22 @@ class AccessControl:
         if need is None:
             return owner
         action = need.versioned if version_id is not None and need.versioned else need.action
+        keys = None if policy is None else _condition_keys(bucket, caller, operation, key,
+                                                           version_id, ctx, query)
         if policy is None:
             verdict = None
         elif need.on_object and key is None:  # DeleteObjects: every key at once
-            verdict = policy.decide_every_key(caller, action, bucket.name)
+            verdict = policy.decide_every_key(caller, action, bucket.name, keys)
         else:
-            verdict = policy.decide(caller, action, _arn(bucket.name, key if need.on_object else None))
+            verdict = policy.decide(caller, action, _arn(bucket.name, key if need.on_object else None),
+                                    keys)
         if verdict == "Allow" and _restricted(bucket, policy):
             verdict = None
         if verdict == "Deny":
             return False
         if owner or verdict == "Allow":
             return not (need.acl == READ and need.object_acl and self._hidden_missing_key(
-                bucket, policy, caller, key, version_id))
+                bucket, policy, caller, key, version_id, keys))
         if need.acl is None:
             return False
         caller_id = None if caller is None else Owner.for_account(caller).id
@@ -158,26 +171,51 @@ class AccessControl:
             return _acl_permits(bucket, bucket.acl, bucket.owner.id, caller_id, need.acl)
         version = _version(bucket, key, version_id)
         if version is None:  # no object to hold an ACL: 404 to those who may list, else 403
-            return self._may_list(bucket, policy, caller)
+            return self._may_list(bucket, policy, caller, keys)
         return _acl_permits(bucket, version.acl, version.owner.id, caller_id, need.acl)
 
     def _hidden_missing_key(self, bucket: Bucket, policy: bucket_policy.Policy | None,
-                            caller: str | None, key: str | None, version_id: str | None) -> bool:
+                            caller: str | None, key: str | None, version_id: str | None,
+                            keys: KeysFactory = None) -> bool:
         """A read allowed by policy of a key that does not exist: S3 answers 403 unless the caller
         may also list the bucket (the owner always may)."""
         if caller == bucket.account_id or key is None:
             return False
-        return _version(bucket, key, version_id) is None and not self._may_list(bucket, policy, caller)
+        return (_version(bucket, key, version_id) is None
+                and not self._may_list(bucket, policy, caller, keys))
 
     @staticmethod
-    def _may_list(bucket: Bucket, policy: bucket_policy.Policy | None, caller: str | None) -> bool:
-        verdict = policy.decide(caller, "s3:ListBucket", _arn(bucket.name, None)) if policy else None
+    def _may_list(bucket: Bucket, policy: bucket_policy.Policy | None, caller: str | None,
+                  keys: KeysFactory = None) -> bool:
+        arn = _arn(bucket.name, None)
+        verdict = policy.decide(caller, "s3:ListBucket", arn, keys) if policy else None
         if verdict == "Allow" and _restricted(bucket, policy):
             verdict = None
         if verdict is not None:
             return verdict == "Allow"
         caller_id = None if caller is None else Owner.for_account(caller).id
         return _acl_permits(bucket, bucket.acl, bucket.owner.id, caller_id, READ)
+
+
+def _condition_keys(bucket: Bucket, caller: str | None, operation: str, key: str | None,
+                    version_id: str | None, ctx: RequestContext | None,
+                    query: Mapping[str, str] | None) -> KeysFactory:
+    """The request's condition keys, built only if a statement with a Condition is reached."""
+
+    def build() -> policy_conditions.RequestKeys:
+        def existing_tags() -> Mapping[str, str] | None:
+            version = _version(bucket, key, version_id)
+            return None if version is None else version.tags
+
+        def now() -> dt.datetime:
+            return ctx.now if ctx is not None else dt.datetime.now(dt.UTC)
+
+        return policy_conditions.RequestKeys(policy_conditions.Request(
+            account_id=caller, operation=operation,
+            headers={} if ctx is None else ctx.headers, query={} if query is None else query,
+            connection="" if ctx is None else ctx.connection, now=now, existing_tags=existing_tags))
+
+    return build
 
 
 def _restricted(bucket: Bucket, policy: bucket_policy.Policy | None) -> bool:

@@ -9,10 +9,12 @@ fakes3 does not support, so a policy is never silently half-applied):
   or a list; ``Action``: one or a list of the S3 actions in ``ACTIONS`` (``s3:GetObject``,
   ``s3:ListBucket``, ``s3:PutObject``, ``s3:DeleteObject``, ...), ``*`` and ``?`` wildcards allowed
   (``s3:*``, ``s3:Get*``); ``Resource``: one or a list of ``arn:aws:s3:::bucket`` and
-  ``arn:aws:s3:::bucket/<key glob>`` (``*`` and ``?`` wildcards) of this bucket.
-* Not supported: ``Condition``, ``NotPrincipal``, ``NotAction``, ``NotResource``, principals other
-  than accounts (IAM users and roles, services, canonical users), and actions fakes3 does not
-  evaluate.
+  ``arn:aws:s3:::bucket/<key glob>`` (``*`` and ``?`` wildcards) of this bucket; ``Condition``:
+  the operators and keys of ``policy_conditions`` (a malformed block, or an unknown operator, is
+  MalformedPolicy).
+* Not supported: ``NotPrincipal``, ``NotAction``, ``NotResource``, principals other than accounts
+  (IAM users and roles, services, canonical users), actions fakes3 does not evaluate, and policy
+  variables (``${aws:username}``) in Condition values.
 
 S3's checks (its messages): invalid JSON ("This policy contains invalid Json"), missing Statement,
 Effect, Principal, Action or Resource ("Missing required field ..."), "Invalid effect: X", "Invalid
@@ -20,8 +22,10 @@ principal in policy", "Policy has invalid action", "Policy has invalid resource"
 or not an S3 ARN), "Action does not apply to any resource(s) in statement" (``s3:GetObject`` on
 the bucket's ARN alone), at most 20 KB.
 
-Evaluation, as IAM does it within one bucket policy: a matching Deny wins, then a matching Allow,
-else the policy has no say (the ACL decides).
+Evaluation, as IAM does it within one bucket policy: a statement applies when its principal,
+action and resource match and its conditions hold; a matching Deny wins, then a matching Allow,
+else the policy has no say (the ACL decides). The request's condition keys are asked for only
+when a statement with a Condition is reached (``keys``: a function that builds them).
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fakes3.errors import S3Error
+from fakes3.s3.policy_conditions import Conditions, KeyLookup, restricts_to_fixed_values
 
 ARN_PREFIX = "arn:aws:s3:::"
 MAX_POLICY_BYTES = 20 * 1024
@@ -54,12 +60,15 @@ BUCKET_ACTIONS = frozenset({
 ACTIONS = OBJECT_ACTIONS | BUCKET_ACTIONS
 _KNOWN_LOWER = {a.lower(): a for a in ACTIONS}
 
-_STATEMENT_FIELDS = {"Sid", "Effect", "Principal", "Action", "Resource"}
-_UNSUPPORTED_FIELDS = ("Condition", "NotPrincipal", "NotAction", "NotResource")
+_STATEMENT_FIELDS = {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"}
+_UNSUPPORTED_FIELDS = ("NotPrincipal", "NotAction", "NotResource")
 _ACCOUNT = re.compile(r"\d{12}")
 _ACCOUNT_ARN = re.compile(r"arn:aws:iam::(\d{12}):root")
 _SUBSET = ("fakes3 evaluates a subset of the policy language: Principal \"*\" or {\"AWS\": account "
-           "IDs}, S3 Actions, Resources of this bucket, no Condition.")
+           "IDs}, S3 Actions, Resources of this bucket, Conditions.")
+
+# The request's condition keys, built on demand (None: a policy evaluated without a request).
+KeysFactory = Callable[[], KeyLookup] | None
 
 
 def malformed(message: str, detail: str = "") -> S3Error:
@@ -80,6 +89,7 @@ class Statement:
     accounts: frozenset[str]
     actions: frozenset[str]
     resources: tuple[str, ...]  # ARN globs
+    conditions: Conditions | None = None
 
     def names(self, account_id: str | None) -> bool:
         return self.everyone or (account_id is not None and account_id in self.accounts)
@@ -88,33 +98,73 @@ class Statement:
         return (action in self.actions and self.names(account_id)
                 and any(_glob(r).fullmatch(arn) for r in self.resources))
 
+    @property
+    def public(self) -> bool:
+        """An Allow to everyone that no condition limits to fixed principals, sources or networks."""
+        if not (self.allow and self.everyone):
+            return False
+        return self.conditions is None or not any(
+            restricts_to_fixed_values(c) for c in self.conditions.items)
+
 
 @dataclass(frozen=True)
 class Policy:
     statements: tuple[Statement, ...]
 
-    def decide(self, account_id: str | None, action: str, arn: str) -> str | None:
+    def decide(self, account_id: str | None, action: str, arn: str, keys: KeysFactory = None) -> str | None:
         """"Deny", "Allow" or None (no statement applies). ``account_id`` None: anonymous."""
-        applying = [s for s in self.statements if s.matches(account_id, action, arn)]
+        holds = _ConditionCheck(keys)
+        applying = [s for s in self.statements if s.matches(account_id, action, arn) and holds(s)]
         if any(not s.allow for s in applying):
             return "Deny"
         return "Allow" if applying else None
 
-    def decide_every_key(self, account_id: str | None, action: str, bucket: str) -> str | None:
+    def decide_every_key(self, account_id: str | None, action: str, bucket: str,
+                         keys: KeysFactory = None) -> str | None:
         """As ``decide`` for every key of ``bucket`` at once (DeleteObjects): Deny if a Deny may
         touch any key, Allow only if an Allow covers them all."""
-        keys = f"{ARN_PREFIX}{bucket}/"
+        prefix = f"{ARN_PREFIX}{bucket}/"
+        holds = _ConditionCheck(keys)
         named = [s for s in self.statements if action in s.actions and s.names(account_id)]
-        if any(not s.allow and any(_may_touch(r, keys) for r in s.resources) for s in named):
+        if any(not s.allow and any(_may_touch(r, prefix) for r in s.resources) and holds(s)
+               for s in named):
             return "Deny"
-        if any(s.allow and any(_covers(r, keys) for r in s.resources) for s in named):
+        if any(s.allow and any(_covers(r, prefix) for r in s.resources) and holds(s) for s in named):
             return "Allow"
         return None
 
     @property
     def is_public(self) -> bool:
-        """GetBucketPolicyStatus: an Allow to every principal (fakes3 has no conditions to narrow it)."""
-        return any(s.allow and s.everyone for s in self.statements)
+        """GetBucketPolicyStatus and BlockPublicPolicy: an Allow to every principal that no
+        condition limits to fixed values (S3 User Guide, "The meaning of 'public'")."""
+        return any(s.public for s in self.statements)
+
+
+class _ConditionCheck:
+    """Whether a statement's conditions hold; the request's keys are built at the first one."""
+
+    __slots__ = ("_factory", "_keys")
+
+    def __init__(self, factory: KeysFactory) -> None:
+        self._factory = factory
+        self._keys: KeyLookup | None = None
+
+    def __call__(self, statement: Statement) -> bool:
+        if statement.conditions is None:
+            return True
+        if self._keys is None:
+            self._keys = self._factory() if self._factory is not None else _NO_KEYS
+        return statement.conditions.hold(self._keys)
+
+
+class _NoKeys:
+    """A policy evaluated without a request: it has no condition keys at all."""
+
+    def get(self, key: str) -> None:
+        return None
+
+
+_NO_KEYS = _NoKeys()
 
 
 def _literal_prefix(pattern: str) -> tuple[str, str]:
@@ -165,7 +215,8 @@ def parse(text: str, bucket: str) -> Policy:
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise malformed("Could not parse the policy: Statement is empty!")
-    return Policy(tuple(_statement(item, bucket) for item in items))
+    variables = version == "2012-10-17"  # policy variables exist from this version on
+    return Policy(tuple(_statement(item, bucket, variables) for item in items))
 
 
 def _strings(value: Any, field: str) -> list[str]:
@@ -176,7 +227,7 @@ def _strings(value: Any, field: str) -> list[str]:
     return items
 
 
-def _statement(item: Any, bucket: str) -> Statement:
+def _statement(item: Any, bucket: str, variables: bool = True) -> Statement:
     if not isinstance(item, dict):
         raise malformed("This policy contains invalid Json", "each Statement must be an object")
     for name in _UNSUPPORTED_FIELDS:
@@ -205,8 +256,9 @@ def _statement(item: Any, bucket: str) -> Statement:
             raise malformed("Action does not apply to any resource(s) in statement",
                             f"{action} on {', '.join(resources)}")
         actions |= expanded
+    conditions = Conditions.parse(item["Condition"], variables=variables) if "Condition" in item else None
     return Statement(effect == "Allow", everyone, frozenset(accounts), frozenset(actions),
-                     tuple(resources))
+                     tuple(resources), conditions)
 
 
 def _principal(value: Any) -> tuple[bool, set[str]]:

@@ -345,10 +345,10 @@ class BrowserPostUploads:
 
     def _authorize(self, bucket: str, key: str, ctx: RequestContext) -> None:
         if ctx.account_id == ANONYMOUS:
-            allowed = anonymous_may_proceed("s3", POST_OBJECT, bucket, key, self.access)
+            allowed = anonymous_may_proceed("s3", POST_OBJECT, bucket, key, self.access, ctx=ctx)
         else:
             allowed = self.access is None or self.access.may_proceed(ctx.account_id, POST_OBJECT,
-                                                                     bucket, key)
+                                                                     bucket, key, ctx=ctx)
         if not allowed:
             raise auth_errors.access_denied()
 
