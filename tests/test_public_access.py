@@ -9,33 +9,13 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
-from botocore.exceptions import ClientError
+from s3_callers import OTHER, denied, error_of
 
 from fakes3 import FakeAWS
-from fakes3.auth import Credential
 from fakes3.s3.acl import ALL_USERS, AUTHENTICATED_USERS
-
-OTHER = Credential("AKIAOTHERACCOUNT0001", "other-secret", account_id="111111111111")
-NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
-
-
-def error_of(call: Any, *args: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as err:
-        call(*args, **kwargs)
-    response = err.value.response
-    return (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"],
-            response["Error"].get("Message", ""))
-
-
-def denied(call: Any, *args: Any, **kwargs: Any) -> bool:
-    code, status, _ = error_of(call, *args, **kwargs)
-    return (code, status) == ("AccessDenied", 403) or (code, status) == ("403", 403)  # HEAD: no body
 
 
 def policy(*statements: dict[str, Any]) -> str:
@@ -73,16 +53,6 @@ def http_get(aws: FakeAWS, path: str, method: str = "GET") -> tuple[int, bytes]:
         return err.code, err.read()
 
 
-@pytest.fixture
-def anon(fakes3: FakeAWS) -> Any:
-    return fakes3.client("s3", config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
-
-
-@pytest.fixture
-def other(fakes3: FakeAWS) -> Iterator[Any]:
-    fakes3.credential_store.add(OTHER)
-    yield fakes3.client("s3", config=NO_RETRY, **OTHER.client_kwargs())
-    fakes3.credential_store.remove(OTHER.access_key)
 
 
 # -- unsigned requests --------------------------------------------------------------------------
@@ -262,7 +232,7 @@ def test_bucket_policy_put_get_delete_and_status(fakes3, s3_client):
     assert json.loads(s3_client.get_bucket_policy(Bucket="pol-bkt")["Policy"]) == json.loads(text)
     assert s3_client.get_bucket_policy_status(Bucket="pol-bkt")["PolicyStatus"] == {"IsPublic": True}
     s3_client.put_bucket_policy(Bucket="pol-bkt", Policy=policy(
-        allow("s3:GetObject", "arn:aws:s3:::pol-bkt/*", {"AWS": "arn:aws:iam::111111111111:root"})))
+        allow("s3:GetObject", "arn:aws:s3:::pol-bkt/*", {"AWS": "arn:aws:iam::222222222222:root"})))
     assert s3_client.get_bucket_policy_status(Bucket="pol-bkt")["PolicyStatus"] == {"IsPublic": False}
     s3_client.delete_bucket_policy(Bucket="pol-bkt")
     assert error_of(s3_client.get_bucket_policy, Bucket="pol-bkt")[:2] == ("NoSuchBucketPolicy", 404)
@@ -334,7 +304,7 @@ def test_a_policy_can_allow_anonymous_writes_and_deletes(fakes3, s3_client, anon
     (policy(allow("s3:GetObject", "arn:aws:s3:::another-bucket/*")), "Policy has invalid resource"),
     (policy(allow("s3:GetObject", "arn:aws:s3:::pol-bkt")),
      "Action does not apply to any resource(s) in statement"),
-    (policy(allow("s3:GetObject", "arn:aws:s3:::pol-bkt/*", {"AWS": "arn:aws:iam::111111111111:user/bob"})),
+    (policy(allow("s3:GetObject", "arn:aws:s3:::pol-bkt/*", {"AWS": "arn:aws:iam::222222222222:user/bob"})),
      "Invalid principal in policy"),
     (policy(allow("s3:GetObject", "arn:aws:s3:::pol-bkt/*", {"Service": "logging.s3.amazonaws.com"})),
      "fakes3 does not support Service principals"),
@@ -380,7 +350,7 @@ def test_grants_to_another_account_by_policy_acl_or_group(fakes3, s3_client, oth
     assert denied(anon.list_objects_v2, Bucket="mine-bkt")
     assert denied(other.get_object, Bucket="mine-bkt", Key="k")
     s3_client.put_bucket_policy(Bucket="mine-bkt", Policy=policy(
-        allow("s3:GetObject", "arn:aws:s3:::mine-bkt/*", {"AWS": ["111111111111"]})))
+        allow("s3:GetObject", "arn:aws:s3:::mine-bkt/*", {"AWS": ["222222222222"]})))
     assert other.get_object(Bucket="mine-bkt", Key="k")["Body"].read() == b"v"
     assert denied(anon.get_object, Bucket="mine-bkt", Key="k")
     s3_client.delete_bucket_policy(Bucket="mine-bkt")

@@ -24,10 +24,6 @@ NOBODY = "http://acs.amazonaws.com/groups/global/Nobody"
 UNSIGNED_CONFIG = Config(signature_version=UNSIGNED, retries={"max_attempts": 1})
 
 
-@pytest.fixture
-def anon(fakes3: FakeAWS) -> Any:
-    return fakes3.client("s3", config=UNSIGNED_CONFIG)
-
 
 def acls_enabled(s3: Any) -> None:
     """BUCKET with ACLs enabled and public ones allowed: what a user does on AWS, where a new bucket

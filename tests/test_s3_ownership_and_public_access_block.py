@@ -12,38 +12,25 @@ import json
 import sqlite3
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from s3_callers import OTHER, denied, error_of
 
 from fakes3 import FakeAWS
-from fakes3.auth import Credential
 from fakes3.s3.acl import ALL_USERS
 
 BUCKET = "own-bkt"
-OTHER = Credential("AKIAOTHERACCOUNT0002", "other-secret", account_id="222222222222")
-NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
 ALL_ON = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
           "RestrictPublicBuckets": True}
 ALL_OFF = dict.fromkeys(ALL_ON, False)
 
 
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as err:
-        call(**kwargs)
-    response = err.value.response
-    return (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"],
-            response["Error"].get("Message", ""))
 
 
-def denied(call: Any, **kwargs: Any) -> bool:
-    code, status, _ = error_of(call, **kwargs)
-    return status == 403 and code in ("AccessDenied", "403")  # HEAD: no body
 
 
 def rules(ownership: str) -> dict[str, Any]:
@@ -77,16 +64,6 @@ def http_get(aws: FakeAWS, path: str) -> int:
         return err.code
 
 
-@pytest.fixture
-def anon(fakes3: FakeAWS) -> Any:
-    return fakes3.client("s3", config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
-
-
-@pytest.fixture
-def other(fakes3: FakeAWS) -> Iterator[Any]:
-    fakes3.credential_store.add(OTHER)
-    yield fakes3.client("s3", config=NO_RETRY, **OTHER.client_kwargs())
-    fakes3.credential_store.remove(OTHER.access_key)
 
 
 @pytest.fixture

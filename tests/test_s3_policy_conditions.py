@@ -8,45 +8,25 @@ Unsigned requests come from boto3 with ``signature_version=UNSIGNED``; the serve
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from s3_callers import denied, error_of
 
 from fakes3 import FakeAWS
-from fakes3.auth import Credential
-from fakes3.protocol.s3_http import S3Protocol
 from fakes3.s3 import bucket_policy
 from fakes3.s3.policy_conditions import Conditions, Request, RequestKeys
 
-OTHER = Credential("AKIAOTHERACCOUNT0002", "other-secret", account_id="222222222222")
-NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
 BUCKET = "cond-bkt"
 OBJECTS = f"arn:aws:s3:::{BUCKET}/*"
-# Keys that come from the request itself (its address, headers, query) need the protocol layer to
-# hand the request to the access decision.
-WIRED = "ctx=ctx" in inspect.getsource(S3Protocol.authorize)
-needs_request = pytest.mark.skipif(not WIRED, reason="S3Protocol.authorize does not pass ctx/query "
-                                   "to AccessControl.may_proceed yet")
 
 
-def error_of(call: Any, *args: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as err:
-        call(*args, **kwargs)
-    response = err.value.response
-    return (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"],
-            response["Error"].get("Message", ""))
 
 
-def denied(call: Any, *args: Any, **kwargs: Any) -> bool:
-    code, status, _ = error_of(call, *args, **kwargs)
-    return (code, status) in (("AccessDenied", 403), ("403", 403))
 
 
 def policy(*statements: dict[str, Any]) -> str:
@@ -67,16 +47,6 @@ def public_bucket(s3: Any, name: str = BUCKET) -> None:
     s3.delete_public_access_block(Bucket=name)
 
 
-@pytest.fixture
-def anon(fakes3: FakeAWS) -> Any:
-    return fakes3.client("s3", config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
-
-
-@pytest.fixture
-def other(fakes3: FakeAWS) -> Iterator[Any]:
-    fakes3.credential_store.add(OTHER)
-    yield fakes3.client("s3", config=NO_RETRY, **OTHER.client_kwargs())
-    fakes3.credential_store.remove(OTHER.access_key)
 
 
 # -- operators, without a server ------------------------------------------------------------------
@@ -320,7 +290,6 @@ def test_delete_objects_honours_conditions(fakes3, s3_client, anon):
 # -- end to end: keys from the request ------------------------------------------------------------
 
 
-@needs_request
 def test_source_ip(fakes3, s3_client, anon):
     public_bucket(s3_client)
     s3_client.put_object(Bucket=BUCKET, Key="k", Body=b"x")
@@ -332,7 +301,6 @@ def test_source_ip(fakes3, s3_client, anon):
     assert denied(anon.get_object, Bucket=BUCKET, Key="k")
 
 
-@needs_request
 def test_list_bucket_limited_to_a_prefix(fakes3, s3_client, anon):
     public_bucket(s3_client)
     for key in ("home/a", "home/b", "private/c"):
@@ -346,7 +314,6 @@ def test_list_bucket_limited_to_a_prefix(fakes3, s3_client, anon):
     assert denied(anon.list_objects_v2, Bucket=BUCKET)  # no prefix: s3:prefix is ""
 
 
-@needs_request
 def test_max_keys_and_delimiter(fakes3, s3_client, anon):
     public_bucket(s3_client)
     s3_client.put_bucket_policy(Bucket=BUCKET, Policy=policy(statement(
@@ -357,7 +324,6 @@ def test_max_keys_and_delimiter(fakes3, s3_client, anon):
     assert denied(anon.list_objects_v2, Bucket=BUCKET, MaxKeys=5)
 
 
-@needs_request
 def test_deny_put_object_without_bucket_owner_full_control(fakes3, s3_client, other):
     public_bucket(s3_client)
     s3_client.put_bucket_policy(Bucket=BUCKET, Policy=policy(
@@ -369,7 +335,6 @@ def test_deny_put_object_without_bucket_owner_full_control(fakes3, s3_client, ot
     assert s3_client.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"x"
 
 
-@needs_request
 def test_date_conditions_follow_the_servers_clock():
     offset = [0.0]
     with FakeAWS(clock=lambda: time.time() + offset[0]) as aws:
@@ -396,7 +361,6 @@ def client_sending(aws: FakeAWS, header: str, value: str) -> Any:
     return client
 
 
-@needs_request
 def test_if_exists_referer(fakes3, s3_client, anon):
     """Allow when the Referer, if there is one, is the site's own (no Referer: allowed too)."""
     public_bucket(s3_client)
@@ -410,7 +374,6 @@ def test_if_exists_referer(fakes3, s3_client, anon):
     assert site.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"x"
 
 
-@needs_request
 def test_deny_if_exists_applies_when_the_key_is_absent(fakes3, s3_client, anon):
     """...IfExists is true for a request without the key: a Deny with it denies such requests."""
     public_bucket(s3_client)
@@ -424,7 +387,6 @@ def test_deny_if_exists_applies_when_the_key_is_absent(fakes3, s3_client, anon):
     assert trusted.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"x"
 
 
-@needs_request
 def test_signature_version_and_auth_type(fakes3, s3_client, other):
     public_bucket(s3_client)
     s3_client.put_object(Bucket=BUCKET, Key="k", Body=b"x")
