@@ -89,9 +89,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--targets", default=",".join(ORDER),
                         help=f"comma-separated, from {', '.join(ORDER)} [all]")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of every target [3]")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of every target [5]")
     parser.add_argument("--quick", action="store_true", help="a tiny workload (seconds per target)")
-    parser.add_argument("--time-limit", type=float, help="seconds per workload, at most [1.5]")
+    parser.add_argument("--time-limit", type=float, help="seconds per workload, at most [1]")
     parser.add_argument("--budget", type=float, default=540.0,
                         help="seconds for the whole run: later rounds are dropped to fit [540]")
     parser.add_argument("--worker-timeout", type=float, default=240.0,

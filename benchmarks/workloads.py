@@ -38,7 +38,7 @@ class Config:
     conditional: int = 500  # PutItem that fails its condition
     query_items: int = 100  # items a Query returns
     queries: int = 200
-    time_limit: float = 1.5  # seconds per workload, at most
+    time_limit: float = 1.0  # seconds per workload, at most
     fill_limit: float = 60.0  # seconds for untimed set-up (keys for LIST and DeleteObjects)
 
     @classmethod
