@@ -75,18 +75,28 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def ceiling(rounds: list[dict[str, Any]], workload: str, num: str, den: str) -> float | None:
-    """The throughput ratio ``num``/``den`` if ``num``'s server took no time at all: per round,
-    den's time per request over (num's time per request minus its server CPU per request). For
-    sequential requests (the server's time is on the critical path), it tells whether a goal can
-    be reached by making the server faster, or whether the client's own cost rules it out."""
+def _workload(result: dict[str, Any], target: str, workload: str) -> dict[str, Any]:
+    w: dict[str, Any] = result["results"].get(target, {}).get("workloads", {}).get(workload, {})
+    return w if w.get("rate") and w.get("requests") else {}
+
+
+def ceiling(rounds: list[dict[str, Any]], workload: str, num: str, den: str,
+            stack: str | None = None) -> float | None:
+    """The throughput ratio ``num``/``den`` if ``num``'s server cost less: per round, den's time per
+    request over num's with num's server CPU per request taken out (``stack=None``: a server that
+    costs nothing) or replaced by ``stack``'s (the floor: an app that costs nothing on top of the
+    same HTTP stack). For sequential requests (the server's time is on the critical path), it tells
+    whether a goal can be reached by making the server faster, or whether the client's own cost
+    rules it out."""
     values = []
     for r in rounds:
-        a = r["results"].get(num, {}).get("workloads", {}).get(workload, {})
-        b = r["results"].get(den, {}).get("workloads", {}).get(workload, {})
-        if not (a.get("rate") and b.get("rate") and a.get("requests") and b.get("requests")):
+        a, b = _workload(r, num, workload), _workload(r, den, workload)
+        floor = _workload(r, stack, workload) if stack else {}
+        if not (a and b) or (stack and not floor):
             continue
-        own = a["seconds"] / a["requests"] - a["server_cpu_s"] / a["requests"]
+        own = (a["seconds"] - a["server_cpu_s"]) / a["requests"]
+        if floor:
+            own += floor["server_cpu_s"] / floor["requests"]
         if own > 0:
             values.append((b["seconds"] / b["requests"]) / own)
     return _round(median(values), 2)
@@ -107,6 +117,8 @@ def goals(summary: dict[str, Any], rounds: list[dict[str, Any]] | None = None) -
         if not cpu and rounds:
             num, den = name.split("/")
             item["ceiling_if_server_free"] = ceiling(rounds, workload, num, den)
+            if num == "fakes3-server":  # the floor is the empty app on fakes3 serve's HTTP stack
+                item["ceiling_if_app_free"] = ceiling(rounds, workload, num, den, stack="floor")
         out.append(item)
 
     for op in ("put", "get", "head"):
@@ -229,9 +241,10 @@ def render_goals(items: list[dict[str, Any]]) -> str:
         value = g["value"]
         startup = g["workload"] == "startup"
         shown = "-" if value is None else (f"{value:.1f} ms" if startup else f"{value:.2f}x")
-        top = g.get("ceiling_if_server_free")
+        top, app_free = g.get("ceiling_if_server_free"), g.get("ceiling_if_app_free")
         lines.append(f"  {verdict}  {g['goal']}: {shown} (needs {g['comparison']} "
                      f"{g['threshold']:g}{' ms' if startup else 'x'}"
+                     f"{f'; {app_free:.2f}x if the app cost nothing' if app_free else ''}"
                      f"{f'; {top:.2f}x if the server cost nothing' if top else ''})")
     return "\n".join(lines)
 

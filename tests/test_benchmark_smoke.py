@@ -106,3 +106,18 @@ def test_the_chart(bench, tmp_path, monkeypatch):
     path = tmp_path / "chart.png"
     assert report.chart(bench["summary"], ["fakes3", "floor"], {}, path, "smoke") is None
     assert path.stat().st_size > 10_000
+
+
+def test_ceilings_take_fakes3s_server_time_out_or_replace_it_with_the_floors():
+    from benchmarks.report import ceiling
+
+    def result(seconds: float, server_cpu_s: float) -> dict:
+        return {"workloads": {"s3.get_1k": {"rate": 100 / seconds, "requests": 100,
+                                             "seconds": seconds, "server_cpu_s": server_cpu_s}}}
+
+    # per request: fakes3 serve 1.6 ms of which 0.35 ms server CPU; moto 3.8 ms; floor 0.2 ms CPU
+    rounds = [{"results": {"fakes3-server": result(0.160, 0.035), "moto-server": result(0.380, 0.25),
+                           "floor": result(0.115, 0.020)}}]
+    assert ceiling(rounds, "s3.get_1k", "fakes3-server", "moto-server") == round(3.8 / 1.25, 2)
+    assert ceiling(rounds, "s3.get_1k", "fakes3-server", "moto-server", stack="floor") == round(3.8 / 1.45, 2)
+    assert ceiling(rounds, "s3.list_1000", "fakes3-server", "moto-server") is None
