@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote
 from fakes3 import checksums
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import access, conditions, errors, names, objects, tagging, versioning
+from fakes3.s3 import access, conditions, encryption, errors, names, objects, tagging, versioning
 from fakes3.s3.model import NULL_VERSION, Backend, Bucket, ObjectVersion
 
 Params = dict[str, Any]
@@ -64,6 +64,7 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     src_bucket = b.store.bucket(src_bucket_name)
     source = versioning.lookup(src_bucket, src_key, src_version, versioning.COPY,
                                "x-amz-copy-source", _unknown_source_version)
+    encryption.check_key(source.encryption, params, encryption.COPY_SOURCE_CUSTOMER)
     conditions.check_read(params, source, copy=True)
     _check_source(source)
     same_object = (src_bucket_name == dest.name and src_key == key
@@ -71,6 +72,8 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     if same_object and not _changes_something(params, directive, source):
         raise errors.invalid_request(_SELF_COPY)
     check = conditions.write_check(params, key)
+    # The copy is encrypted as the request or the destination bucket says, not as its source.
+    encrypted = encryption.for_write(dest, params)
 
     headers, metadata = _representation(params, directive, source)
     algorithm, value = _checksum(params, source)
@@ -85,6 +88,7 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         storage_class=storage_class,
         tags=dict(source.tags) if tags_directive == "COPY" else new_tags,
         acl=grants,
+        encryption=encrypted,
         **headers,
     )
     stored = dest.put(version, check)
@@ -92,7 +96,7 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     if algorithm is not None:
         result["ChecksumType"] = version.checksum_type
         result[checksums.param_name(algorithm)] = value
-    out: Params = {"CopyObjectResult": result}
+    out: Params = {"CopyObjectResult": result, **encryption.headers(encrypted)}
     copied_version_id(out, src_bucket, source, src_version)
     return versioning.add_version_id(out, dest, stored)
 
@@ -167,8 +171,7 @@ def _changes_something(params: Params, directive: str, source: ObjectVersion) ->
         directive == "REPLACE"
         or (storage_class is not None and storage_class != source.storage_class)
         or params.get("WebsiteRedirectLocation") is not None
-        or any(params.get(p) is not None for p in
-               ("ServerSideEncryption", "SSEKMSKeyId", "SSECustomerAlgorithm"))
+        or not encryption.WRITE_PARAMS.isdisjoint(params)
     )
 
 

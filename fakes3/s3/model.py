@@ -44,12 +44,15 @@ import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sortedcontainers import SortedList
 
 from fakes3.s3 import errors, version_ids
 from fakes3.s3.blobs import Blob, BlobStore
+
+if TYPE_CHECKING:
+    from fakes3.s3.encryption import BucketEncryption, Encryption
 
 DISPLAY_NAME = "fakes3"
 NULL_VERSION = "null"
@@ -140,6 +143,8 @@ class ObjectVersion:
     # The object's ACL grants, ("id" | "uri", grantee, permission) each (see acl.py); () is the
     # canned "private": the owner's FULL_CONTROL alone.
     acl: tuple[tuple[str, str, str], ...] = ()
+    # How it is encrypted (encryption.py); None is SSE-S3, S3's default.
+    encryption: Encryption | None = None
 
     @property
     def size(self) -> int:
@@ -267,6 +272,9 @@ class Bucket:
         # buckets read back from an older data dir are; CreateBucket sets today's defaults.
         self.object_ownership: str | None = None
         self.public_access_block: PublicAccessBlock | None = None
+        # Default encryption and SSE-C blocking (encryption.py); None, as for the two above: a
+        # bucket from before fakes3 had them (SSE-S3, SSE-C allowed). CreateBucket sets today's.
+        self.encryption: BucketEncryption | None = None
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -32,7 +32,18 @@ from urllib.parse import quote
 from fakes3 import checksums
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import access, conditions, copy, errors, ingest, names, objects, tagging, versioning
+from fakes3.s3 import (
+    access,
+    conditions,
+    copy,
+    encryption,
+    errors,
+    ingest,
+    names,
+    objects,
+    tagging,
+    versioning,
+)
 from fakes3.s3 import multipart_checksums as mpc
 from fakes3.s3.blobs import Blob, BlobStore, BlobWriter, CompositeBlob
 from fakes3.s3.model import Backend, Check, ObjectVersion
@@ -62,6 +73,7 @@ def create_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -> 
     metadata = objects.check_metadata(params.get("Metadata"))
     tags = tagging.from_header(params.get("Tagging"))
     grants = access.object_acl(bucket, params, ctx)  # checked now, applied by the complete
+    encrypted = encryption.for_write(bucket, params)
     mode = mpc.mode_for_create(params)
     upload = Upload(
         upload_id=new_upload_id(),
@@ -74,9 +86,11 @@ def create_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -> 
         metadata=metadata,
         tags=tags,
         acl=grants,
+        encryption=encrypted,
     )
     uploads_of(bucket).add(upload)
-    out: Params = {"Bucket": bucket.name, "Key": key, "UploadId": upload.upload_id}
+    out: Params = {"Bucket": bucket.name, "Key": key, "UploadId": upload.upload_id,
+                   **encryption.headers(encrypted)}
     if mode.named:
         out["ChecksumAlgorithm"] = mode.algorithm
         out["ChecksumType"] = mode.type
@@ -122,6 +136,7 @@ def upload_part(b: Backend, params: Params, ctx: RequestContext) -> Params:
     bucket = b.store.bucket(params["Bucket"])
     number = part_number(params)
     upload = uploads_of(bucket).get(params["UploadId"], key)  # before reading a byte
+    encryption.check_part_key(upload.encryption, params)
     mode = upload.mode
     announced = mpc.announced(params, ctx.headers)
     mpc.check_part_request(mode, announced)
@@ -139,7 +154,8 @@ def upload_part(b: Backend, params: Params, ctx: RequestContext) -> Params:
     except S3Error:
         b.blobs.discard(got.blob)
         raise
-    return {"ETag": got.blob.etag, checksums.param_name(got.checksum_algorithm): got.checksum_value}
+    return {"ETag": got.blob.etag, checksums.param_name(got.checksum_algorithm): got.checksum_value,
+            **encryption.headers(upload.encryption)}
 
 
 def upload_part_copy(b: Backend, params: Params, ctx: RequestContext) -> Params:
@@ -148,11 +164,13 @@ def upload_part_copy(b: Backend, params: Params, ctx: RequestContext) -> Params:
     bucket = b.store.bucket(params["Bucket"])
     number = part_number(params)
     upload = uploads_of(bucket).get(params["UploadId"], key)
+    encryption.check_part_key(upload.encryption, params)
     src_bucket_name, src_key, src_version = copy.parse_copy_source(params["CopySource"])
     names.check_key(src_key)
     src_bucket = b.store.bucket(src_bucket_name)
     source = versioning.lookup(src_bucket, src_key, src_version, versioning.COPY,
                                "x-amz-copy-source")
+    encryption.check_key(source.encryption, params, encryption.COPY_SOURCE_CUSTOMER)
     conditions.check_read(params, source, copy=True)
     copy.check_not_archived(source)
     first, last = _copy_range(params.get("CopySourceRange"), source.size)
@@ -167,7 +185,8 @@ def upload_part_copy(b: Backend, params: Params, ctx: RequestContext) -> Params:
     upload.add_part(Part(number, blob, ctx.now, sums))
     result: Params = {"ETag": blob.etag, "LastModified": ctx.now.replace(microsecond=0),
                       checksums.param_name(algorithm): sums[algorithm]}
-    return copy.copied_version_id({"CopyPartResult": result}, src_bucket, source, src_version)
+    out = {"CopyPartResult": result, **encryption.headers(upload.encryption)}
+    return copy.copied_version_id(out, src_bucket, source, src_version)
 
 
 def _copy_range(header: str | None, size: int) -> tuple[int, int]:
@@ -242,6 +261,7 @@ def complete_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -
         "ETag": version.etag,
         checksums.param_name(mode.algorithm): value,
         "ChecksumType": mode.type,
+        **encryption.headers(upload.encryption, customer=False),
     }
     completion = Completion(key, listed, result)
 
@@ -278,6 +298,7 @@ def _assembled(upload: Upload, parts: list[Part], value: str) -> ObjectVersion:
         storage_class=upload.storage_class,
         tags=upload.tags,
         acl=upload.acl,
+        encryption=upload.encryption,
         **upload.headers,
     )
 

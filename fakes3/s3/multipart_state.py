@@ -26,7 +26,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sortedcontainers import SortedList
 
@@ -35,6 +35,9 @@ from fakes3.s3 import errors
 from fakes3.s3.blobs import Blob
 from fakes3.s3.model import Bucket, Owner
 from fakes3.s3.multipart_checksums import Mode
+
+if TYPE_CHECKING:
+    from fakes3.s3.encryption import Encryption
 
 ACTIVE, COMPLETED, ABORTED = "active", "completed", "aborted"
 MAX_PARTS = 10_000
@@ -123,6 +126,7 @@ class Upload:
     tags: Mapping[str, str] = field(default_factory=dict)  # from x-amz-tagging, for the object
     # The object's ACL grants, from x-amz-acl / x-amz-grant-* (acl.py; () is "private").
     acl: tuple[tuple[str, str, str], ...] = ()
+    encryption: Encryption | None = None  # the object's (encryption.py); None: SSE-S3
     lock: threading.Lock = field(default_factory=threading.Lock)
     parts: dict[int, Part] = field(default_factory=dict)
     state: str = ACTIVE

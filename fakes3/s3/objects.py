@@ -12,7 +12,18 @@ from typing import Any
 
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import access, acl, conditions, errors, ingest, names, ranges, tagging, versioning
+from fakes3.s3 import (
+    access,
+    acl,
+    conditions,
+    encryption,
+    errors,
+    ingest,
+    names,
+    ranges,
+    tagging,
+    versioning,
+)
 from fakes3.s3.blobs import Blob
 from fakes3.s3.model import MISSING, NULL_VERSION, Backend, Check, ObjectVersion
 
@@ -51,6 +62,7 @@ def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         tags = tagging.from_header(get("Tagging"))
         grants = access.object_acl(bucket, params, ctx)  # x-amz-acl / x-amz-grant-*
         check = conditions.write_check(params, key)
+    encrypted = encryption.for_write(bucket, params)
     got = ingest.receive(b.blobs, params, b.max_put_size)  # outside every lock
     version = ObjectVersion(
         key=key,
@@ -73,12 +85,14 @@ def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         storage_class=storage_class,
         tags=tags,
         acl=grants,
+        encryption=encrypted,
     )
     stored = bucket.put(version, check)
     out = {
         "ETag": got.blob.etag,
         "Checksum" + got.checksum_algorithm: got.checksum_value,  # checksums.param_name
         "ChecksumType": version.checksum_type,
+        **encryption.headers(encrypted),
     }
     return versioning.add_version_id(out, bucket, stored)
 
@@ -144,6 +158,7 @@ def _read(b: Backend, params: Params, ctx: RequestContext, *, with_body: bool) -
         raise errors.no_such_key(key)
     version = view if isinstance(view, ObjectVersion) else versioning.lookup(
         bucket, key, asked, versioning.READ if with_body else versioning.HEAD)
+    encryption.check_key(version.encryption, params)  # SSE-C: only with the object's key
     conditions.check_read(params, version)
     if with_body and version.storage_class in names.ARCHIVED:
         raise S3Error(
@@ -224,6 +239,7 @@ def object_headers(version: ObjectVersion) -> Params:
         "ETag": version.blob.etag,
         "ContentType": version.content_type,
         "Metadata": dict(version.metadata) if version.metadata else {},
+        **encryption.headers(version.encryption),
     }
     for attr, name in _OPTIONAL_HEADERS:  # each only when set
         value = getattr(version, attr)

@@ -83,6 +83,11 @@ _PARAMS = {
     "acl": "ACL",
     "x-amz-storage-class": "StorageClass",
     "x-amz-website-redirect-location": "WebsiteRedirectLocation",
+    "x-amz-server-side-encryption": "ServerSideEncryption",
+    "x-amz-server-side-encryption-aws-kms-key-id": "SSEKMSKeyId",
+    "x-amz-server-side-encryption-customer-algorithm": "SSECustomerAlgorithm",
+    "x-amz-server-side-encryption-customer-key": "SSECustomerKey",
+    "x-amz-server-side-encryption-customer-key-md5": "SSECustomerKeyMD5",
 }
 
 

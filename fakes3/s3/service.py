@@ -21,6 +21,7 @@ from fakes3.s3 import (
     access,
     buckets,
     copy,
+    encryption,
     listing,
     multipart,
     multipart_listing,
@@ -82,6 +83,9 @@ _OPERATIONS: dict[str, Operation] = {
     "PutPublicAccessBlock": ownership.put_public_access_block,
     "GetPublicAccessBlock": ownership.get_public_access_block,
     "DeletePublicAccessBlock": ownership.delete_public_access_block,
+    "PutBucketEncryption": encryption.put_bucket_encryption,
+    "GetBucketEncryption": encryption.get_bucket_encryption,
+    "DeleteBucketEncryption": encryption.delete_bucket_encryption,
 }
 
 
