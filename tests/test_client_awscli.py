@@ -127,6 +127,29 @@ def test_cp_up_and_down_round_trips_content(aws, s3_client, tmp_path):
     assert dst.read_bytes() == data
 
 
+def test_cp_with_sse_c_needs_the_key_both_ways(aws, s3_client, tmp_path):
+    # multipart (above 8 MiB) so every UploadPart must carry the key too
+    s3_client.create_bucket(Bucket="cli-ssec")
+    s3_client.put_bucket_encryption(Bucket="cli-ssec", ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+        "BlockedEncryptionTypes": {"EncryptionType": ["NONE"]}}]})
+    key = tmp_path / "sse.key"
+    key.write_bytes(bytes(range(32)))
+    data = payload(9 * 1024 * 1024, seed=5)
+    src = tmp_path / "secret.bin"
+    src.write_bytes(data)
+    sse_c = ("--sse-c", "AES256", "--sse-c-key", f"fileb://{key}")
+    aws("s3", "cp", str(src), "s3://cli-ssec/secret.bin", *sse_c)
+    dst = tmp_path / "secret.out"
+    refused = aws("s3", "cp", "s3://cli-ssec/secret.bin", str(dst), check=False)
+    assert refused.returncode != 0 and "400" in refused.stderr
+    aws("s3", "cp", "s3://cli-ssec/secret.bin", str(dst), *sse_c)
+    assert dst.read_bytes() == data
+    kms = aws("s3api", "put-object", "--bucket", "cli-ssec", "--key", "kms", "--body", str(key),
+              "--server-side-encryption", "aws:kms")
+    assert json.loads(kms.stdout)["ServerSideEncryption"] == "aws:kms"
+
+
 def test_cp_of_a_text_file_guesses_its_content_type(aws, s3_client, tmp_path):
     s3_client.create_bucket(Bucket="cli-types")
     src = tmp_path / "page.html"

@@ -193,6 +193,19 @@ def test_form_fields_set_content_type_metadata_and_acl(fakes3, s3_client, bucket
     assert anon.get_object(Bucket=BUCKET, Key="page.html")["Body"].read() == b"<p>hi</p>"
 
 
+def test_form_fields_ask_for_server_side_encryption(fakes3, s3_client, bucket):
+    form = s3_client.generate_presigned_post(
+        BUCKET, "kms.bin",
+        Fields={"x-amz-server-side-encryption": "aws:kms",
+                "x-amz-server-side-encryption-aws-kms-key-id": "form-key"},
+        Conditions=[{"x-amz-server-side-encryption": "aws:kms"},
+                    {"x-amz-server-side-encryption-aws-kms-key-id": "form-key"}])
+    assert post(form, b"v").status == 204
+    head = s3_client.head_object(Bucket=BUCKET, Key="kms.bin")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == \
+        ("aws:kms", "arn:aws:kms:us-east-1:000000000000:key/form-key")
+
+
 def test_tagging_field_and_fields_after_the_file(fakes3, s3_client, bucket):
     tagging = "<Tagging><TagSet><Tag><Key>team</Key><Value>data</Value></Tag></TagSet></Tagging>"
     form = s3_client.generate_presigned_post(BUCKET, "tagged", Fields={"tagging": tagging},
