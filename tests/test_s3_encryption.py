@@ -165,6 +165,32 @@ def test_bucket_encryption_configurations_that_do_not_fit_are_refused(s3: Any) -
     assert error_of(s3.get_bucket_encryption, Bucket="no-such-bkt")[:2] == ("NoSuchBucket", 404)
 
 
+@pytest.mark.parametrize("encryption", [{}, {"ServerSideEncryption": "aws:kms"}, sse_c()],
+                         ids=["sse-s3", "sse-kms", "sse-c"])
+def test_only_an_sse_s3_objects_etag_is_the_md5_of_its_bytes(sse_c_bucket: Any,
+                                                             encryption: dict[str, Any]) -> None:
+    """S3: "Objects encrypted by SSE-C or SSE-KMS have ETags that are not an MD5 digest of their
+    object data" (Checking object integrity, S3 User Guide). Each is still one ETag, the same on
+    every answer, and conditions match it."""
+    s3 = sse_c_bucket
+    read_key = {k: v for k, v in encryption.items() if k.startswith("SSECustomer")}
+    etag = s3.put_object(Bucket=BUCKET, Key="k", Body=b"data", **encryption)["ETag"]
+    assert (etag == f'"{hashlib.md5(b"data").hexdigest()}"') == (not encryption)
+    assert s3.get_object(Bucket=BUCKET, Key="k", **read_key)["ETag"] == etag
+    assert s3.head_object(Bucket=BUCKET, Key="k", IfMatch=etag, **read_key)["ETag"] == etag
+    assert s3.list_objects_v2(Bucket=BUCKET)["Contents"][0]["ETag"] == etag
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="m", **encryption)
+    part = s3.upload_part(Bucket=BUCKET, Key="m", UploadId=upload["UploadId"], PartNumber=1,
+                          Body=b"data", **read_key)
+    done = s3.complete_multipart_upload(Bucket=BUCKET, Key="m", UploadId=upload["UploadId"],
+                                        MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                                    "ETag": part["ETag"]}]})
+    md5_of_md5s = hashlib.md5(hashlib.md5(b"data").digest()).hexdigest()
+    assert done["ETag"].endswith('-1"')
+    assert (done["ETag"] == f'"{md5_of_md5s}-1"') == (not encryption)
+    assert s3.head_object(Bucket=BUCKET, Key="m", **read_key)["ETag"] == done["ETag"]
+
+
 # -- SSE-C ----------------------------------------------------------------------------------------
 
 

@@ -152,7 +152,17 @@ class ObjectVersion:
 
     @property
     def etag(self) -> str:
-        return self.blob.etag
+        if self.encryption is None:  # SSE-S3: the MD5 of the bytes (of the parts' MD5s, multipart)
+            return self.blob.etag
+        return _encrypted_etag(self.blob.etag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _encrypted_etag(etag: str) -> str:
+    # S3: "Objects encrypted by SSE-C or SSE-KMS have ETags that are not an MD5 digest of their
+    # object data." One derived from the MD5 stays stable per object; a multipart one keeps "-N".
+    digest, dash, parts = etag.strip('"').partition("-")
+    return f'"{hashlib.md5(b"fakes3-sse:" + digest.encode()).hexdigest()}{dash}{parts}"'
 
 
 def _slot_setting_init(cls: type) -> None:

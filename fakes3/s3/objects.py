@@ -89,7 +89,7 @@ def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     )
     stored = bucket.put(version, check)
     out = {
-        "ETag": got.blob.etag,
+        "ETag": version.etag,
         "Checksum" + got.checksum_algorithm: got.checksum_value,  # checksums.param_name
         "ChecksumType": version.checksum_type,
         **encryption.headers(encrypted),
@@ -236,7 +236,7 @@ def object_headers(version: ObjectVersion) -> Params:
     out: Params = {
         "AcceptRanges": "bytes",
         "LastModified": version.last_modified,
-        "ETag": version.blob.etag,
+        "ETag": version.etag,
         "ContentType": version.content_type,
         "Metadata": dict(version.metadata) if version.metadata else {},
         **encryption.headers(version.encryption),
