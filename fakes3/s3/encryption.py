@@ -26,7 +26,7 @@ import binascii
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
@@ -45,9 +45,22 @@ _SSE_C_KEY_BYTES = 32
 WRITE_PARAMS = frozenset({"ServerSideEncryption", "SSEKMSKeyId", "SSEKMSEncryptionContext",
                           "BucketKeyEnabled", "SSECustomerAlgorithm", "SSECustomerKey",
                           "SSECustomerKeyMD5"})
-CUSTOMER = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5")
-COPY_SOURCE_CUSTOMER = ("CopySourceSSECustomerAlgorithm", "CopySourceSSECustomerKey",
-                        "CopySourceSSECustomerKeyMD5")
+
+
+class CustomerKeyMembers(NamedTuple):
+    """The request members that carry an SSE-C key, and the prefix of their headers' names."""
+
+    algorithm: str
+    key: str
+    key_md5: str
+    header: str
+
+
+CUSTOMER = CustomerKeyMembers("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5",
+                              "x-amz-server-side-encryption-customer-")
+COPY_SOURCE_CUSTOMER = CustomerKeyMembers(
+    "CopySourceSSECustomerAlgorithm", "CopySourceSSECustomerKey", "CopySourceSSECustomerKeyMD5",
+    "x-amz-copy-source-server-side-encryption-customer-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,14 +175,14 @@ def kms_key_arn(key_id: str | None, bucket: Bucket) -> str:
     return prefix + (key_id if key_id.startswith("alias/") else f"key/{key_id}")
 
 
-def customer_key_md5(params: Mapping[str, Any], names: tuple[str, str, str]) -> str | None:
-    """The checked base64 MD5 of an SSE-C key (``names``: the algorithm, key and key-MD5 members),
-    or None if the request sends none of them."""
-    algorithm, key, md5 = (params.get(name) for name in names)
+def customer_key_md5(params: Mapping[str, Any], members: CustomerKeyMembers) -> str | None:
+    """The checked base64 MD5 of the SSE-C key in ``members``, or None if the request sends none
+    of them."""
+    algorithm, key, md5 = params.get(members.algorithm), params.get(members.key), \
+        params.get(members.key_md5)
     if algorithm is None and key is None and md5 is None:
         return None
-    header = "x-amz-copy-source-server-side-encryption-customer-" if names[0].startswith("Copy") \
-        else "x-amz-server-side-encryption-customer-"
+    header = members.header
     if algorithm is None:
         raise _argument("Requests specifying Server Side Encryption with Customer provided keys must "
                         "provide a valid encryption algorithm.", header + "algorithm", None)
@@ -202,12 +215,12 @@ def customer_key_md5(params: Mapping[str, Any], names: tuple[str, str, str]) -> 
 
 
 def check_key(encryption: Encryption | None, params: Mapping[str, Any],
-              names: tuple[str, str, str] = CUSTOMER) -> None:
+              members: CustomerKeyMembers = CUSTOMER) -> None:
     """An SSE-C object is read only with its key; SSE-C headers for any other object are refused."""
-    if encryption is None and names[0] not in params and names[1] not in params \
-            and names[2] not in params:  # the common read: no SSE-C either side
+    if encryption is None and members.algorithm not in params and members.key not in params \
+            and members.key_md5 not in params:  # the common read: no SSE-C either side
         return
-    md5 = customer_key_md5(params, names)
+    md5 = customer_key_md5(params, members)
     stored = encryption.customer_key_md5 if encryption is not None else None
     if stored is None:
         if md5 is not None:
