@@ -126,6 +126,21 @@ def test_model_constraints_are_checked_by_the_server(dynamodb_client: Any) -> No
     assert "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]" in _error(info)[1]
 
 
+def test_a_table_without_key_schema_or_attribute_definitions_is_refused(dynamodb_client: Any) -> None:
+    """botocore's model now requires only TableName; the table still needs both (was a 500)."""
+    with pytest.raises(ClientError) as info:
+        dynamodb_client.create_table(TableName="no-keys", BillingMode="PAY_PER_REQUEST")
+    assert _error(info) == ("ValidationException", "2 validation errors detected: Value null at "
+                            "'attributeDefinitions' failed to satisfy constraint: Member must not be "
+                            "null; Value null at 'keySchema' failed to satisfy constraint: Member must "
+                            "not be null")
+    with pytest.raises(ClientError) as info:
+        dynamodb_client.create_table(TableName="no-keys", BillingMode="PAY_PER_REQUEST",
+                                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    assert "1 validation error detected: Value null at 'attributeDefinitions'" in _error(info)[1]
+    assert dynamodb_client.list_tables()["TableNames"] == []
+
+
 def test_duplicate_and_missing_tables(dynamodb_client: Any) -> None:
     _create(dynamodb_client, "dup")
     with pytest.raises(dynamodb_client.exceptions.ResourceInUseException) as info:

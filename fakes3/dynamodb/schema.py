@@ -164,6 +164,13 @@ def table_spec(params: Mapping[str, Any]) -> TableSpec:
     billing_mode = params.get("BillingMode")
     throughput = params.get("ProvisionedThroughput")
     check_throughput(billing_mode, throughput)
+    # botocore's model no longer marks these two required; DynamoDB still needs them.
+    missing = [member for member in ("attributeDefinitions", "keySchema")
+               if params.get(member[0].upper() + member[1:]) is None]
+    if missing:
+        raise validation(f"{len(missing)} validation error{'s' if len(missing) > 1 else ''} detected: "
+                         + "; ".join(f"Value null at '{m}' failed to satisfy constraint: Member must "
+                                     "not be null" for m in missing))
     defined: dict[str, str] = {}
     for definition in params["AttributeDefinitions"]:
         name = definition["AttributeName"]
