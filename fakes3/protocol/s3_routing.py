@@ -22,6 +22,9 @@ from fakes3.errors import S3Error
 # Same method, same URI and same requirements: prefer the operation current clients use.
 _SHADOWED = {"GetBucketLifecycle", "PutBucketLifecycle", "GetBucketNotification",
              "PutBucketNotification", "ListDirectoryBuckets"}
+# Required headers that do not tell operations apart: a request without one is that operation's
+# error (GetObjectAttributes without x-amz-object-attributes), not another operation.
+_NOT_ROUTING_HEADERS = frozenset({"x-amz-object-attributes"})
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def build_routes(model: ServiceModel) -> dict[tuple[str, str], list[Route]]:
                 wire = member.serialization.get("name", member_name)
                 if where == "querystring":
                     query_keys.add(wire)
-                elif where == "header":
+                elif where == "header" and wire.lower() not in _NOT_ROUTING_HEADERS:
                     header_keys.add(wire.lower())
         route = Route(name, op.http["method"], scope, frozenset(query_keys),
                       tuple(query_values), frozenset(header_keys))

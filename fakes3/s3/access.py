@@ -76,6 +76,9 @@ NEEDS: dict[str, Need] = {
     "CompleteMultipartUpload": _PUT,
     "AbortMultipartUpload": Need("s3:AbortMultipartUpload", True, WRITE),
     "ListParts": Need("s3:ListMultipartUploadParts", True, READ),
+    # S3 also wants s3:GetObject (s3:GetObjectVersion) for it; one action is checked here.
+    "GetObjectAttributes": Need("s3:GetObjectAttributes", True, READ, True,
+                                "s3:GetObjectVersionAttributes"),
     "DeleteObject": Need("s3:DeleteObject", True, WRITE, versioned="s3:DeleteObjectVersion"),
     "DeleteObjects": Need("s3:DeleteObject", True, WRITE),
     "GetObjectAcl": Need("s3:GetObjectAcl", True, READ_ACP, True, "s3:GetObjectVersionAcl"),

@@ -25,7 +25,7 @@ from fakes3.s3 import (
     versioning,
 )
 from fakes3.s3.blobs import Blob
-from fakes3.s3.model import MISSING, NULL_VERSION, Backend, Check, ObjectVersion
+from fakes3.s3.model import MISSING, NULL_VERSION, Backend, Bucket, Check, ObjectVersion
 
 Params = dict[str, Any]
 
@@ -152,12 +152,7 @@ def _read(b: Backend, params: Params, ctx: RequestContext, *, with_body: bool) -
     bucket = b.store.bucket(params["Bucket"])
     get = params.get
     asked = get("VersionId")
-    hook = b.store.read_hook
-    view = hook(bucket.name, key) if hook is not None and asked is None else None
-    if view is MISSING:
-        raise errors.no_such_key(key)
-    version = view if isinstance(view, ObjectVersion) else versioning.lookup(
-        bucket, key, asked, versioning.READ if with_body else versioning.HEAD)
+    version = read_version(b, bucket, key, asked, versioning.READ if with_body else versioning.HEAD)
     encryption.check_key(version.encryption, params)  # SSE-C: only with the object's key
     conditions.check_read(params, version)
     if with_body and version.storage_class in names.ARCHIVED:
@@ -193,6 +188,18 @@ def _read(b: Backend, params: Params, ctx: RequestContext, *, with_body: bool) -
         start, end = (served.start, served.end) if served is not None else (0, size - 1)
         out["Body"] = blob.iter_range(start, end)
     return out
+
+
+def read_version(b: Backend, bucket: Bucket, key: str, asked: str | None, method: str) -> ObjectVersion:
+    """The version a read serves: the one asked for, else the current one as fault injection
+    shows it (a stale or torn read), refused as ``versioning.lookup`` refuses it."""
+    hook = b.store.read_hook
+    view = hook(bucket.name, key) if hook is not None and asked is None else None
+    if view is MISSING:
+        raise errors.no_such_key(key)
+    if isinstance(view, ObjectVersion):
+        return view
+    return versioning.lookup(bucket, key, asked, method)
 
 
 def _served_range(params: Mapping[str, Any], blob: Blob) -> ranges.ByteRange | None:

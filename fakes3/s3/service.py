@@ -19,6 +19,7 @@ from fakes3.context import RequestContext
 from fakes3.errors import not_implemented
 from fakes3.s3 import (
     access,
+    attributes,
     buckets,
     copy,
     encryption,
@@ -86,6 +87,7 @@ _OPERATIONS: dict[str, Operation] = {
     "PutBucketEncryption": encryption.put_bucket_encryption,
     "GetBucketEncryption": encryption.get_bucket_encryption,
     "DeleteBucketEncryption": encryption.delete_bucket_encryption,
+    "GetObjectAttributes": attributes.get_object_attributes,
 }
 
 
