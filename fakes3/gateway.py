@@ -27,6 +27,7 @@ from fakes3.protocol.s3_http import Response, S3Protocol
 log = logging.getLogger("fakes3")
 
 StartResponse = Callable[..., Any]
+_dict_get = dict.get
 
 
 @functools.cache  # a handful of codes, one lookup per response
@@ -80,14 +81,18 @@ class Gateway:
         ctx = RequestContext(request_id, host_id, self.region, headers=request.headers,
                              connection=request.remote_addr, clock=self.verifier.clock())
         try:
-            auth = self.verifier.authenticate(request.method, request.raw_path, raw_query,
-                                              request.headers, service="s3",
-                                              vhost_bucket=self.s3.vhost_bucket(request))
-            ctx.account_id = auth.principal.account_id
-            ctx.access_key = auth.principal.access_key
-            ctx.signing_region = auth.region
-            ctx.payload_check = auth.payload
-            status, headers, body = self.s3.handle(request, ctx)
+            if request.method == "OPTIONS":
+                # A CORS preflight is never signed, not even when sent to a presigned URL.
+                status, headers, body = self.s3.preflight(request, ctx)
+            else:
+                auth = self.verifier.authenticate(request.method, request.raw_path, raw_query,
+                                                  request.headers, service="s3",
+                                                  vhost_bucket=self.s3.vhost_bucket(request))
+                ctx.account_id = auth.principal.account_id
+                ctx.access_key = auth.principal.access_key
+                ctx.signing_region = auth.region
+                ctx.payload_check = auth.payload
+                status, headers, body = self.s3.handle(request, ctx)
         except AWSError as err:
             status, headers, body = self.s3.error(request, err, ctx)
         except Exception:
@@ -95,4 +100,9 @@ class Gateway:
                           request.method, request.raw_path, request_id)
             status, headers, body = self.s3.error(request, internal_error(), ctx)
         headers += (("x-amz-request-id", request_id), ("x-amz-id-2", host_id))
+        # All a request without an Origin costs: one lookup, by dict's own get (Headers keys are
+        # lower case; Headers.get would lower-case the name again on a miss).
+        origin = _dict_get(request.headers, "origin")
+        if origin is not None:  # a browser's cross-origin request: the bucket's CORS rules, errors too
+            headers += self.s3.cors_headers(request, origin)
         return status, headers, body

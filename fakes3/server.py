@@ -48,6 +48,7 @@ from fakes3.imds import (
 from fakes3.protocol.json_http import JsonService
 from fakes3.protocol.s3_http import S3Protocol
 from fakes3.s3.access import AccessControl
+from fakes3.s3.cors import BucketCors
 from fakes3.s3.post_upload import BrowserPostUploads
 from fakes3.s3.service import S3Service
 
@@ -121,7 +122,8 @@ class FakeAWS:
         # Strict auth: bucket owners, ACLs and bucket policies decide who may do what (open: anyone).
         access = AccessControl(self.s3) if auth == "strict" else None
         s3_protocol = S3Protocol(self.s3.handle, virtual_host_domains, access=access,
-                                 browser_post=BrowserPostUploads(self.verifier, access))
+                                 browser_post=BrowserPostUploads(self.verifier, access),
+                                 cors=BucketCors(self.s3))
         s3_protocol.handler = self.faults.seam("s3", self.s3.handle, describe_s3_call, s3_error,
                                                s3_protocol.success_status)
         self.s3.fault_hook = self.faults.model_hook

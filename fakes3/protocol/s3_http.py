@@ -7,6 +7,8 @@ Who may run an operation is asked of the ``AccessPolicy`` the protocol is handed
 ACLs and bucket policies); without one, unsigned requests are refused and signed ones go on.
 A ``POST`` to a bucket that is no S3 API operation is a browser form upload, handed whole to
 ``browser_post`` (``fakes3.s3.post_upload``), which runs it as the ``PostObject`` operation.
+An ``OPTIONS`` request is a CORS preflight, answered by the bucket's rules through ``cors``
+(``fakes3.s3.cors``), which also gives any other request with an ``Origin`` its CORS headers.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ Response = tuple[int, list[tuple[str, str]], Iterable[bytes]]
 
 XML = ("Content-Type", "application/xml")
 POST_OBJECT = "PostObject"  # a browser form upload: no operation of botocore's model
+PREFLIGHT = "OPTIONS"  # a CORS preflight: no operation of botocore's model either
 
 
 class BrowserPost(Protocol):
@@ -43,9 +46,21 @@ class BrowserPost(Protocol):
                  invoke: Handler) -> Response: ...
 
 
+class CorsRules(Protocol):
+    """Buckets' CORS rules, applied to requests."""
+
+    def preflight(self, request: HttpRequest, bucket: str | None,
+                  key: str | None) -> list[tuple[str, str]]:
+        """The headers of the 200 answering an OPTIONS preflight; raises S3's error to refuse it."""
+
+    def actual(self, request: HttpRequest, bucket: str, origin: str) -> list[tuple[str, str]]:
+        """The CORS headers for a request from ``origin`` to ``bucket`` ([]: no rule allows it)."""
+
+
 class S3Protocol:
     def __init__(self, handler: Handler, vhost_domains: Iterable[str] = ("localhost",), *,
-                 access: AccessPolicy | None = None, browser_post: BrowserPost | None = None) -> None:
+                 access: AccessPolicy | None = None, browser_post: BrowserPost | None = None,
+                 cors: CorsRules | None = None) -> None:
         self.model: ServiceModel = service_model("s3")
         self.routes: dict[tuple[str, str], list[Route]] = build_routes(self.model)
         self.router = Router(self.routes)
@@ -53,6 +68,7 @@ class S3Protocol:
         self.vhost_domains = tuple(d.lower().strip(".") for d in vhost_domains)
         self.access = access
         self.browser_post = browser_post
+        self.cors = cors
         # Per operation, looked up on every request: botocore's model answers through a
         # Python-level cache of its own.
         self._operations: dict[str, OperationModel] = {}
@@ -115,6 +131,24 @@ class S3Protocol:
             out_headers.append(("Content-Length", str(len(out_body))))
             return status, out_headers, (out_body,)
         return status, out_headers, out_body
+
+    def preflight(self, request: HttpRequest, ctx: RequestContext) -> Response:
+        """Answer an OPTIONS request (a CORS preflight), which no one signs and anyone may send."""
+        if self.cors is None:
+            return self.handle(request, ctx)  # 405: no S3 operation answers OPTIONS
+        target = self.target(request)
+        ctx.resource = "/" + "/".join(filter(None, target))
+        ctx.operation = PREFLIGHT
+        headers = self.cors.preflight(request, target.bucket, target.key)
+        headers.append(("Content-Length", "0"))
+        return 200, headers, ()
+
+    def cors_headers(self, request: HttpRequest, origin: str) -> list[tuple[str, str]]:
+        """The CORS headers of the answer to a request with an ``Origin`` (a preflight has its own)."""
+        if self.cors is None or request.method == PREFLIGHT:
+            return []
+        bucket = self.target(request).bucket
+        return [] if bucket is None else self.cors.actual(request, bucket, origin)
 
     def authorize(self, request: HttpRequest, target: Target, operation: str, ctx: RequestContext) -> None:
         """403 AccessDenied unless the principal may run ``operation`` (the access policy decides)."""

@@ -285,6 +285,7 @@ class Bucket:
         # Default encryption and SSE-C blocking (encryption.py); None, as for the two above: a
         # bucket from before fakes3 had them (SSE-S3, SSE-C allowed). CreateBucket sets today's.
         self.encryption: BucketEncryption | None = None
+        self.cors: tuple[Any, ...] | None = None  # CORS rules (cors.CorsRule each); None: not configured
 
     # -- reads ------------------------------------------------------------------------------
 

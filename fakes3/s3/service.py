@@ -22,6 +22,7 @@ from fakes3.s3 import (
     attributes,
     buckets,
     copy,
+    cors,
     encryption,
     listing,
     multipart,
@@ -87,6 +88,9 @@ _OPERATIONS: dict[str, Operation] = {
     "PutBucketEncryption": encryption.put_bucket_encryption,
     "GetBucketEncryption": encryption.get_bucket_encryption,
     "DeleteBucketEncryption": encryption.delete_bucket_encryption,
+    "PutBucketCors": cors.put_bucket_cors,
+    "GetBucketCors": cors.get_bucket_cors,
+    "DeleteBucketCors": cors.delete_bucket_cors,
     "GetObjectAttributes": attributes.get_object_attributes,
 }
 
