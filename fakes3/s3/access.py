@@ -79,6 +79,10 @@ NEEDS: dict[str, Need] = {
     # S3 also wants s3:GetObject (s3:GetObjectVersion) for it; one action is checked here.
     "GetObjectAttributes": Need("s3:GetObjectAttributes", True, READ, True,
                                 "s3:GetObjectVersionAttributes"),
+    "PutObjectRetention": Need("s3:PutObjectRetention", True),
+    "GetObjectRetention": Need("s3:GetObjectRetention", True),
+    "PutObjectLegalHold": Need("s3:PutObjectLegalHold", True),
+    "GetObjectLegalHold": Need("s3:GetObjectLegalHold", True),
     "DeleteObject": Need("s3:DeleteObject", True, WRITE, versioned="s3:DeleteObjectVersion"),
     "DeleteObjects": Need("s3:DeleteObject", True, WRITE),
     "GetObjectAcl": Need("s3:GetObjectAcl", True, READ_ACP, True, "s3:GetObjectVersionAcl"),
@@ -101,6 +105,8 @@ NEEDS: dict[str, Need] = {
     "PutBucketTagging": Need("s3:PutBucketTagging", False),
     "DeleteBucketTagging": Need("s3:PutBucketTagging", False),
     "DeleteBucket": Need("s3:DeleteBucket", False),
+    "PutObjectLockConfiguration": Need("s3:PutBucketObjectLockConfiguration", False),
+    "GetObjectLockConfiguration": Need("s3:GetBucketObjectLockConfiguration", False),
 }
 # Only the owner, always (AWS lets the bucket owner's root user manage the policy even when it
 # denies everything else).

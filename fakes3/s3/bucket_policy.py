@@ -52,11 +52,13 @@ OBJECT_ACTIONS = frozenset({
     "s3:GetObjectTagging", "s3:GetObjectVersionTagging", "s3:PutObjectTagging",
     "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging",
     "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes",
+    "s3:PutObjectRetention", "s3:GetObjectRetention", "s3:PutObjectLegalHold", "s3:GetObjectLegalHold",
 })
 BUCKET_ACTIONS = frozenset({
     "s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads",
     "s3:GetBucketLocation", "s3:GetBucketAcl", "s3:PutBucketAcl", "s3:GetBucketVersioning",
     "s3:PutBucketVersioning", "s3:GetBucketTagging", "s3:PutBucketTagging", "s3:DeleteBucket",
+    "s3:PutBucketObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration",
 })
 ACTIONS = OBJECT_ACTIONS | BUCKET_ACTIONS
 _KNOWN_LOWER = {a.lower(): a for a in ACTIONS}

@@ -6,7 +6,7 @@ from typing import Any
 
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import access, encryption, errors, names, ownership, tokens
+from fakes3.s3 import access, encryption, errors, names, object_lock, ownership, tokens
 from fakes3.s3.model import Backend, Bucket, Owner
 
 Params = dict[str, Any]
@@ -42,6 +42,8 @@ def create_bucket(b: Backend, params: Params, ctx: RequestContext) -> Params:
     bucket.object_ownership = object_ownership
     bucket.public_access_block = ownership.ALL_BLOCKED
     bucket.encryption = encryption.NEW_BUCKET
+    if params.get("ObjectLockEnabledForBucket"):
+        object_lock.enable_on_new_bucket(bucket)
     existing = b.store.add(bucket)
     if existing is not None:
         if existing.account_id != ctx.account_id:

@@ -15,7 +15,17 @@ from urllib.parse import parse_qs, unquote
 from fakes3 import checksums
 from fakes3.context import RequestContext
 from fakes3.errors import S3Error
-from fakes3.s3 import access, conditions, encryption, errors, names, objects, tagging, versioning
+from fakes3.s3 import (
+    access,
+    conditions,
+    encryption,
+    errors,
+    names,
+    object_lock,
+    objects,
+    tagging,
+    versioning,
+)
 from fakes3.s3.model import NULL_VERSION, Backend, Bucket, ObjectVersion
 
 Params = dict[str, Any]
@@ -74,6 +84,7 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     check = conditions.write_check(params, key)
     # The copy is encrypted as the request or the destination bucket says, not as its source.
     encrypted = encryption.for_write(dest, params)
+    lock = object_lock.for_write(dest, params, ctx)  # the request's or the bucket's, never the source's
 
     headers, metadata = _representation(params, directive, source)
     algorithm, value = _checksum(params, source)
@@ -89,6 +100,7 @@ def copy_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         tags=dict(source.tags) if tags_directive == "COPY" else new_tags,
         acl=grants,
         encryption=encrypted,
+        object_lock=lock,
         **headers,
     )
     stored = dest.put(version, check)

@@ -53,6 +53,7 @@ from fakes3.s3.blobs import Blob, BlobStore
 
 if TYPE_CHECKING:
     from fakes3.s3.encryption import BucketEncryption, Encryption
+    from fakes3.s3.object_lock import Lock, LockConfiguration
 
 DISPLAY_NAME = "fakes3"
 NULL_VERSION = "null"
@@ -145,6 +146,8 @@ class ObjectVersion:
     acl: tuple[tuple[str, str, str], ...] = ()
     # How it is encrypted (encryption.py); None is SSE-S3, S3's default.
     encryption: Encryption | None = None
+    # Its Object Lock retention and legal hold (object_lock.py); None: nothing protects it.
+    object_lock: Lock | None = None
 
     @property
     def size(self) -> int:
@@ -286,6 +289,7 @@ class Bucket:
         # bucket from before fakes3 had them (SSE-S3, SSE-C allowed). CreateBucket sets today's.
         self.encryption: BucketEncryption | None = None
         self.cors: tuple[Any, ...] | None = None  # CORS rules (cors.CorsRule each); None: not configured
+        self.object_lock: LockConfiguration | None = None  # Object Lock (object_lock.py); None: off
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -458,14 +462,17 @@ class Bucket:
             uploads.key_deleted(key)
         return Deletion(removed, added)
 
-    def delete_version(self, key: str, version_id: str,
-                       check: Check | None = None) -> ObjectVersion | None:
-        """Remove one version or delete marker for good; returns it (None: there was none)."""
+    def delete_version(self, key: str, version_id: str, check: Check | None = None,
+                       protect: Callable[[ObjectVersion], None] | None = None) -> ObjectVersion | None:
+        """Remove one version or delete marker for good; returns it (None: there was none).
+        ``protect`` sees the version under the key's lock and raises to keep it (Object Lock)."""
         with self._writing(key) as entry:
             previous = self._check(entry, check, "delete")
             target = next((v for v in entry.versions if v.version_id == version_id), None)
             if target is None:
                 return None
+            if protect is not None:
+                protect(target)
             with self.lock:
                 self._publish(entry, [v for v in entry.versions if v is not target])
                 uploads = self.uploads

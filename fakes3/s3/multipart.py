@@ -40,6 +40,7 @@ from fakes3.s3 import (
     errors,
     ingest,
     names,
+    object_lock,
     objects,
     tagging,
     versioning,
@@ -74,6 +75,7 @@ def create_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -> 
     tags = tagging.from_header(params.get("Tagging"))
     grants = access.object_acl(bucket, params, ctx)  # checked now, applied by the complete
     encrypted = encryption.for_write(bucket, params)
+    lock = object_lock.for_write(bucket, params, ctx)  # the completed object's
     mode = mpc.mode_for_create(params)
     upload = Upload(
         upload_id=new_upload_id(),
@@ -87,6 +89,7 @@ def create_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -> 
         tags=tags,
         acl=grants,
         encryption=encrypted,
+        object_lock=lock,
     )
     uploads_of(bucket).add(upload)
     out: Params = {"Bucket": bucket.name, "Key": key, "UploadId": upload.upload_id,
@@ -299,6 +302,7 @@ def _assembled(upload: Upload, parts: list[Part], value: str) -> ObjectVersion:
         tags=upload.tags,
         acl=upload.acl,
         encryption=upload.encryption,
+        object_lock=upload.object_lock,
         **upload.headers,
     )
 

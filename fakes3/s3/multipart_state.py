@@ -38,6 +38,7 @@ from fakes3.s3.multipart_checksums import Mode
 
 if TYPE_CHECKING:
     from fakes3.s3.encryption import Encryption
+    from fakes3.s3.object_lock import Lock
 
 ACTIVE, COMPLETED, ABORTED = "active", "completed", "aborted"
 MAX_PARTS = 10_000
@@ -127,6 +128,7 @@ class Upload:
     # The object's ACL grants, from x-amz-acl / x-amz-grant-* (acl.py; () is "private").
     acl: tuple[tuple[str, str, str], ...] = ()
     encryption: Encryption | None = None  # the object's (encryption.py); None: SSE-S3
+    object_lock: Lock | None = None  # the object's Object Lock retention and legal hold (object_lock.py)
     lock: threading.Lock = field(default_factory=threading.Lock)
     parts: dict[int, Part] = field(default_factory=dict)
     state: str = ACTIVE

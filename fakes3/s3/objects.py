@@ -20,6 +20,7 @@ from fakes3.s3 import (
     errors,
     ingest,
     names,
+    object_lock,
     ranges,
     tagging,
     versioning,
@@ -63,6 +64,9 @@ def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         grants = access.object_acl(bucket, params, ctx)  # x-amz-acl / x-amz-grant-*
         check = conditions.write_check(params, key)
     encrypted = encryption.for_write(bucket, params)
+    lock = object_lock.for_write(bucket, params, ctx)
+    if lock is not None:  # S3 wants an integrity check on a write that a lock will keep
+        ingest.require_integrity(params, ctx)
     got = ingest.receive(b.blobs, params, b.max_put_size)  # outside every lock
     version = ObjectVersion(
         key=key,
@@ -86,6 +90,7 @@ def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         tags=tags,
         acl=grants,
         encryption=encrypted,
+        object_lock=lock,
     )
     stored = bucket.put(version, check)
     out = {
@@ -248,6 +253,8 @@ def object_headers(version: ObjectVersion) -> Params:
         "Metadata": dict(version.metadata) if version.metadata else {},
         **encryption.headers(version.encryption),
     }
+    if version.object_lock is not None:
+        out.update(object_lock.headers(version.object_lock))
     for attr, name in _OPTIONAL_HEADERS:  # each only when set
         value = getattr(version, attr)
         if value is not None:
@@ -277,7 +284,8 @@ def delete_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
     check = conditions.delete_check(params.get("IfMatch"), params.get("IfMatchLastModifiedTime"),
                                     params.get("IfMatchSize"), key)
     # Deleting a missing key or version is a success (204), as in S3.
-    return versioning.delete(bucket, key, params.get("VersionId"), check, ctx)
+    return versioning.delete(bucket, key, params.get("VersionId"), check, ctx,
+                             object_lock.guard(bucket, params, ctx))
 
 
 def delete_objects(b: Backend, params: Params, ctx: RequestContext) -> Params:
@@ -293,6 +301,7 @@ def delete_objects(b: Backend, params: Params, ctx: RequestContext) -> Params:
             f"{len(objects)}. Split it into several requests."
         )
     quiet = bool(delete.get("Quiet"))
+    protect = object_lock.guard(bucket, params, ctx)
     deleted: list[Params] = []
     failed: list[Params] = []
     for ident in objects:
@@ -305,7 +314,7 @@ def delete_objects(b: Backend, params: Params, ctx: RequestContext) -> Params:
             # S3 reports a version ID of a format it never issues as a version that does not exist.
             versioning.check_version_id(bucket, version_id,
                                         malformed=functools.partial(errors.no_such_version, key))
-            result = versioning.delete(bucket, key, version_id, check, ctx)
+            result = versioning.delete(bucket, key, version_id, check, ctx, protect)
         except S3Error as err:
             entry = {"Key": key, "Code": err.code, "Message": err.message}
             if version_id is not None:

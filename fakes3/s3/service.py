@@ -27,6 +27,7 @@ from fakes3.s3 import (
     listing,
     multipart,
     multipart_listing,
+    object_lock,
     objects,
     ownership,
     post_upload,
@@ -92,6 +93,12 @@ _OPERATIONS: dict[str, Operation] = {
     "GetBucketCors": cors.get_bucket_cors,
     "DeleteBucketCors": cors.delete_bucket_cors,
     "GetObjectAttributes": attributes.get_object_attributes,
+    "PutObjectLockConfiguration": object_lock.put_object_lock_configuration,
+    "GetObjectLockConfiguration": object_lock.get_object_lock_configuration,
+    "PutObjectRetention": object_lock.put_object_retention,
+    "GetObjectRetention": object_lock.get_object_retention,
+    "PutObjectLegalHold": object_lock.put_object_legal_hold,
+    "GetObjectLegalHold": object_lock.get_object_legal_hold,
 }
 
 

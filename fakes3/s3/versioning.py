@@ -74,6 +74,9 @@ def put_bucket_versioning(b: Backend, params: Params, ctx: RequestContext) -> Pa
             fields={"Header": "x-amz-mfa"},
         )
     with bucket.lock:
+        if bucket.object_lock is not None and status != ENABLED:
+            raise S3Error("InvalidBucketState", "An Object Lock configuration is present on this "
+                          "bucket, so the versioning state cannot be changed.", 409)
         bucket.versioning = status  # once configured, a bucket never returns to unversioned
         if mfa is not None:
             bucket.mfa_delete = mfa
@@ -221,8 +224,9 @@ def update_subresource(b: Backend, params: Params, method: str,
 
 
 def delete(bucket: Bucket, key: str, version_id: str | None, check: Check | None,
-           ctx: RequestContext) -> Params:
-    """A DeleteObject (or one key of DeleteObjects): what S3 answers, as DeleteObject's output."""
+           ctx: RequestContext, protect: Callable[[ObjectVersion], None] | None = None) -> Params:
+    """A DeleteObject (or one key of DeleteObjects): what S3 answers, as DeleteObject's output.
+    ``protect`` may refuse the permanent delete of a version (Object Lock: object_lock.guard)."""
     if version_id is None:
         # The marker is made only if the bucket is versioned when the delete is published.
         done = bucket.delete(key, check, lambda: delete_marker(key, Owner.for_account(ctx.account_id),
@@ -231,7 +235,7 @@ def delete(bucket: Bucket, key: str, version_id: str | None, check: Check | None
             return {}
         return {"DeleteMarker": True, "VersionId": done.marker.version_id}
     check_version_id(bucket, version_id)
-    removed = bucket.delete_version(key, version_id, check)
+    removed = bucket.delete_version(key, version_id, check, protect)
     out: Params = {"VersionId": version_id}
     if removed is not None and removed.delete_marker:
         out["DeleteMarker"] = True
