@@ -18,6 +18,8 @@ from fakes3 import FakeAWS
 
 BUCKET = "lock-bkt"
 PROTECTED = ("AccessDenied", 403, "Access Denied because object protected by object lock.")
+DEFAULT_1_DAY = {"ObjectLockEnabled": "Enabled",
+                 "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}}
 
 
 def later(seconds: float = 3600) -> dt.datetime:
@@ -122,8 +124,7 @@ def test_a_retention_that_has_passed_protects_nothing() -> None:
 
 
 def test_the_buckets_default_retention_locks_new_versions(s3: Any) -> None:
-    s3.put_object_lock_configuration(Bucket=BUCKET, ObjectLockConfiguration={
-        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    s3.put_object_lock_configuration(Bucket=BUCKET, ObjectLockConfiguration=DEFAULT_1_DAY)
     assert s3.get_object_lock_configuration(Bucket=BUCKET)["ObjectLockConfiguration"]["Rule"] == \
         {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}
     version = put(s3)
@@ -223,9 +224,14 @@ def test_locks_survive_a_restart(tmp_path: Path) -> None:
         s3 = aws.client()
         s3.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
         version = put(s3, ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=later())
+        s3.create_bucket(Bucket="later-bkt")  # Object Lock configured after the bucket was made
+        s3.put_bucket_versioning(Bucket="later-bkt", VersioningConfiguration={"Status": "Enabled"})
+        s3.put_object_lock_configuration(Bucket="later-bkt", ObjectLockConfiguration=DEFAULT_1_DAY)
     with FakeAWS(data_dir=tmp_path, imds=False) as aws:
         s3 = aws.client()
         assert s3.get_object_lock_configuration(Bucket=BUCKET)["ObjectLockConfiguration"] == \
             {"ObjectLockEnabled": "Enabled"}
+        assert s3.get_object_lock_configuration(Bucket="later-bkt")["ObjectLockConfiguration"] == \
+            DEFAULT_1_DAY
         assert error_of(s3.delete_object, Bucket=BUCKET, Key="k", VersionId=version) == PROTECTED
         assert s3.get_object_retention(Bucket=BUCKET, Key="k")["Retention"]["Mode"] == "COMPLIANCE"

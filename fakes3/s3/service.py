@@ -105,6 +105,8 @@ _OPERATIONS: dict[str, Operation] = {
 def _may_change_settings(operation: str) -> bool:
     if operation.startswith(("Get", "Head", "List")) or operation == "DeleteBucket":
         return False
+    if operation == "PutObjectLockConfiguration":  # a bucket's setting, despite its name
+        return True
     return not any(word in operation for word in ("Object", "Upload", "Part"))
 
 
