@@ -245,8 +245,7 @@ def put_object_retention(b: Backend, params: Params, ctx: RequestContext) -> Par
         old = version.object_lock or Lock()
         if _weakens(old, mode, until, ctx.now) and not (old.mode == GOVERNANCE and bypass):
             raise protected()
-        new = dataclasses.replace(old, mode=mode, retain_until=until)
-        return dataclasses.replace(version, object_lock=None if new == Lock() else new)
+        return _relocked(version, dataclasses.replace(old, mode=mode, retain_until=until))
     return versioning.update_subresource(b, params, versioning.SUB_PUT, retain)
 
 
@@ -264,11 +263,20 @@ def _weakens(old: Lock, mode: str | None, until: dt.datetime | None, now: dt.dat
     return _aware(until) < _aware(old.retain_until) or (old.mode == COMPLIANCE and mode != COMPLIANCE)
 
 
-def get_object_retention(b: Backend, params: Params, ctx: RequestContext) -> Params:
+def _lock_of(b: Backend, params: Params) -> Lock:
+    """The lock of the version a GetObjectRetention or GetObjectLegalHold names."""
     _locked_bucket(b, params)
     _, version = versioning.subresource_version(b, params)
-    lock = version.object_lock
-    if lock is None or lock.mode is None:
+    return version.object_lock or Lock()
+
+
+def _relocked(version: ObjectVersion, lock: Lock) -> ObjectVersion:
+    return dataclasses.replace(version, object_lock=None if lock == Lock() else lock)
+
+
+def get_object_retention(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    lock = _lock_of(b, params)
+    if lock.mode is None:
         raise _no_lock_on_object()
     return {"Retention": {"Mode": lock.mode, "RetainUntilDate": lock.retain_until}}
 
@@ -281,15 +289,12 @@ def put_object_legal_hold(b: Backend, params: Params, ctx: RequestContext) -> Pa
         raise errors.malformed_xml("LegalHold Status must be ON or OFF.")
 
     def hold(_: Bucket, version: ObjectVersion) -> ObjectVersion:
-        new = dataclasses.replace(version.object_lock or Lock(), legal_hold=status)
-        return dataclasses.replace(version, object_lock=None if new == Lock() else new)
+        return _relocked(version, dataclasses.replace(version.object_lock or Lock(), legal_hold=status))
     return versioning.update_subresource(b, params, versioning.SUB_PUT, hold)
 
 
 def get_object_legal_hold(b: Backend, params: Params, ctx: RequestContext) -> Params:
-    _locked_bucket(b, params)
-    _, version = versioning.subresource_version(b, params)
-    lock = version.object_lock
-    if lock is None or lock.legal_hold is None:
+    lock = _lock_of(b, params)
+    if lock.legal_hold is None:
         raise _no_lock_on_object()
     return {"LegalHold": {"Status": lock.legal_hold}}
