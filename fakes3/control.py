@@ -13,6 +13,7 @@ token (``X-Fakes3-Control-Token``) given at start-up when the server is bound el
     POST   /_fakes3/holds/<name>/wait?count=N&timeout=S   until N requests reached it (408 if not)
     POST   /_fakes3/holds/<name>/release    open it;  .../release-one: let one request through
     POST   /_fakes3/dynamodb/expire-ttl     delete the DynamoDB items whose TTL has passed now
+    POST   /_fakes3/s3/apply-lifecycle      act on every bucket's S3 Lifecycle rules now (counts)
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ MAX_BODY = 1 << 20
 class ControlPlane:
     def __init__(self, services: Iterable[str], reset: Callable[[], None], version: str,
                  faults: FaultController | None = None, token: str | None = None,
-                 expire_ttl: Callable[[], int] | None = None) -> None:
+                 expire_ttl: Callable[[], int] | None = None,
+                 apply_lifecycle: Callable[[], dict[str, int]] | None = None) -> None:
         self.services = list(services)
         self.reset = reset
         self.version = version
         self.faults = faults or FaultController()
         self.token = token
         self.expire_ttl = expire_ttl
+        self.apply_lifecycle = apply_lifecycle
 
     def handle(self, request: HttpRequest) -> Response:
         if not self._allowed(request):
@@ -103,6 +106,8 @@ class ControlPlane:
                 return _json(200, faults.holds[name].to_json())
             case ("POST", ["dynamodb", "expire-ttl"]) if self.expire_ttl is not None:
                 return _json(200, {"deleted": self.expire_ttl()})
+            case ("POST", ["s3", "apply-lifecycle"]) if self.apply_lifecycle is not None:
+                return _json(200, dict(self.apply_lifecycle()))
         return _json(404, {"error": "NotFound", "message": f"No control endpoint {method} "
                            f"/_fakes3/{'/'.join(parts)}; see GET /_fakes3/health and the README."})
 

@@ -111,7 +111,7 @@ class FakeAWS:
         self._blob_dir = tempfile.mkdtemp(prefix="fakes3-blobs-") if data_dir is None else None
         self.s3 = S3Service(region=region, spill_threshold=spill_threshold,
                             blob_dir=self._blob_dir, max_put_size=max_put_size,
-                            min_part_size=min_part_size, data_dir=data_dir)
+                            min_part_size=min_part_size, data_dir=data_dir, clock=clock)
         try:
             self.dynamodb = DynamoDBService(region=region, account_id=DEFAULT_ACCOUNT_ID, clock=clock,
                                             table_delay=dynamodb_table_delay, data_dir=data_dir)
@@ -135,7 +135,8 @@ class FakeAWS:
         self.app = Gateway(
             s3_protocol,
             ControlPlane(["s3", "dynamodb"], self.reset, __version__, self.faults, control_token,
-                         expire_ttl=self.dynamodb.expire_ttl),
+                         expire_ttl=self.dynamodb.expire_ttl,
+                         apply_lifecycle=self.s3.apply_lifecycle),
             region,
             self.verifier,
             json_services=[JsonService("dynamodb", "DynamoDB_20120810", dynamodb_handler,

@@ -53,6 +53,7 @@ from fakes3.s3.blobs import Blob, BlobStore
 
 if TYPE_CHECKING:
     from fakes3.s3.encryption import BucketEncryption, Encryption
+    from fakes3.s3.lifecycle_rules import LifecycleConfiguration
     from fakes3.s3.object_lock import Lock, LockConfiguration
 
 DISPLAY_NAME = "fakes3"
@@ -290,6 +291,7 @@ class Bucket:
         self.encryption: BucketEncryption | None = None
         self.cors: tuple[Any, ...] | None = None  # CORS rules (cors.CorsRule each); None: not configured
         self.object_lock: LockConfiguration | None = None  # Object Lock (object_lock.py); None: off
+        self.lifecycle: LifecycleConfiguration | None = None  # lifecycle_rules.py; None: none
 
     # -- reads ------------------------------------------------------------------------------
 

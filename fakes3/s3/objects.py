@@ -19,6 +19,7 @@ from fakes3.s3 import (
     encryption,
     errors,
     ingest,
+    lifecycle,
     names,
     object_lock,
     ranges,
@@ -99,7 +100,16 @@ def put_object(b: Backend, params: Params, ctx: RequestContext) -> Params:
         "ChecksumType": version.checksum_type,
         **encryption.headers(encrypted),
     }
+    if bucket.lifecycle is not None:
+        _add_expiration(out, bucket, stored)
     return versioning.add_version_id(out, bucket, stored)
+
+
+def _add_expiration(out: Params, bucket: Bucket, version: ObjectVersion) -> None:
+    """x-amz-expiration: when a lifecycle rule will expire the current version, and which."""
+    expiration = lifecycle.expiration_header(bucket, version)
+    if expiration is not None:
+        out["Expiration"] = expiration
 
 
 def whole_seconds(when: dt.datetime) -> dt.datetime:
@@ -187,6 +197,8 @@ def _read(b: Backend, params: Params, ctx: RequestContext, *, with_body: bool) -
         out["VersionId"] = version.version_id  # versioning.add_version_id, inlined
     if version.tags:
         out["TagCount"] = len(version.tags)  # x-amz-tagging-count: sent only for tagged objects
+    if bucket.lifecycle is not None and asked is None:
+        _add_expiration(out, bucket, version)
     if overrides:
         out.update(overrides)
     if with_body:

@@ -11,7 +11,9 @@ setting added later (a new Put/DeleteBucket* or Put/Delete*Configuration) is kep
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +26,7 @@ from fakes3.s3 import (
     copy,
     cors,
     encryption,
+    lifecycle,
     listing,
     multipart,
     multipart_listing,
@@ -93,6 +96,9 @@ _OPERATIONS: dict[str, Operation] = {
     "GetBucketCors": cors.get_bucket_cors,
     "DeleteBucketCors": cors.delete_bucket_cors,
     "GetObjectAttributes": attributes.get_object_attributes,
+    "PutBucketLifecycleConfiguration": lifecycle.put_bucket_lifecycle_configuration,
+    "GetBucketLifecycleConfiguration": lifecycle.get_bucket_lifecycle_configuration,
+    "DeleteBucketLifecycle": lifecycle.delete_bucket_lifecycle,
     "PutObjectLockConfiguration": object_lock.put_object_lock_configuration,
     "GetObjectLockConfiguration": object_lock.get_object_lock_configuration,
     "PutObjectRetention": object_lock.put_object_retention,
@@ -124,6 +130,7 @@ class S3Service:
         max_put_size: int = 5 * 1024**3,
         min_part_size: int = 5 * 1024**2,
         data_dir: str | os.PathLike[str] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """``data_dir``: keep everything there across restarts (and read it back now); without
         it, everything is in memory and bodies over ``spill_threshold`` in ``blob_dir`` (default:
@@ -132,6 +139,7 @@ class S3Service:
         if data_dir is not None and blob_dir is not None:
             raise ValueError("give S3Service a data_dir or a blob_dir, not both")
         self.region = region
+        self.clock = clock  # the server's time in epoch seconds (lifecycle rules act on it)
         self.persistence = Persistence(data_dir) if data_dir is not None else None
         durable = self.persistence is not None
         if self.persistence is not None:
@@ -165,6 +173,11 @@ class S3Service:
         if self.persistence is not None and _may_change_settings(operation):
             self.persistence.bucket_settings(self.store, params.get("Bucket"))
         return result
+
+    def apply_lifecycle(self) -> dict[str, int]:
+        """Act on every bucket's lifecycle rules now, on the server's clock (S3 does it once a day,
+        in the background: see lifecycle.py); how many of each action were taken."""
+        return lifecycle.apply(self._backend, dt.datetime.fromtimestamp(self.clock(), dt.UTC))
 
     def reset(self) -> None:
         """Forget every bucket, object and multipart upload and remove every blob file (with a
