@@ -75,3 +75,28 @@ def test_reset_empties_everything(fakes3, s3_client):
     s3_client.put_object(Bucket="gone", Key="k", Body=b"x")
     fakes3.reset()
     assert s3_client.list_buckets()["Buckets"] == []
+
+
+def test_a_request_expecting_another_bucket_owner_is_refused(s3_client):
+    """x-amz-expected-bucket-owner and x-amz-source-expected-bucket-owner ("Verifying bucket
+    ownership with bucket owner condition", S3 User Guide): 403 when another account owns it."""
+    from s3_callers import error_of
+
+    owner, stranger = "000000000000", "111122223333"
+    s3_client.create_bucket(Bucket="owned-bkt")
+    s3_client.put_object(Bucket="owned-bkt", Key="k", Body=b"v", ExpectedBucketOwner=owner)
+    assert s3_client.get_object(Bucket="owned-bkt", Key="k", ExpectedBucketOwner=owner)["Body"].read() == b"v"
+    for call, kwargs in [(s3_client.put_object, {"Key": "k2", "Body": b"v"}),
+                         (s3_client.get_object, {"Key": "k"}),
+                         (s3_client.head_object, {"Key": "k"}),
+                         (s3_client.list_objects_v2, {}),
+                         (s3_client.get_bucket_versioning, {}),
+                         (s3_client.delete_object, {"Key": "k"})]:
+        code, status, _ = error_of(call, Bucket="owned-bkt", ExpectedBucketOwner=stranger, **kwargs)
+        assert status == 403 and code in ("AccessDenied", "403"), call  # a HEAD's error has no body
+    assert error_of(s3_client.copy_object, Bucket="owned-bkt", Key="c", CopySource="owned-bkt/k",
+                    ExpectedSourceBucketOwner=stranger)[:2] == ("AccessDenied", 403)
+    s3_client.copy_object(Bucket="owned-bkt", Key="c", CopySource="owned-bkt/k",
+                          ExpectedBucketOwner=owner, ExpectedSourceBucketOwner=owner)
+    assert [o["Key"] for o in s3_client.list_objects_v2(Bucket="owned-bkt")["Contents"]] == ["c", "k"]
+    assert error_of(s3_client.head_bucket, Bucket="no-such-bkt", ExpectedBucketOwner=owner)[1] == 404

@@ -30,7 +30,6 @@ from typing import Any
 
 from fakes3 import checksums
 from fakes3.context import RequestContext
-from fakes3.errors import S3Error
 from fakes3.s3 import encryption, errors, names, objects, versioning
 from fakes3.s3.blobs import CompositeBlob
 from fakes3.s3.model import Backend, ObjectVersion
@@ -46,7 +45,6 @@ def get_object_attributes(b: Backend, params: Params, ctx: RequestContext) -> Pa
     key = params["Key"]
     names.check_key(key)
     bucket = b.store.bucket(params["Bucket"])
-    _check_expected_owner(params.get("ExpectedBucketOwner"), bucket.account_id)
     wanted = asked_attributes(params.get("ObjectAttributes"))
     asked_version = params.get("VersionId")
     version = objects.read_version(b, bucket, key, asked_version, versioning.READ)
@@ -86,16 +84,6 @@ def asked_attributes(given: Iterable[str] | str | None) -> frozenset[str]:
                 name,
             )
     return frozenset(asked)
-
-
-def _check_expected_owner(expected: str | None, account_id: str) -> None:
-    if expected is not None and expected != account_id:
-        raise S3Error(
-            "AccessDenied",
-            f"Access Denied: the bucket is not owned by account {expected} "
-            "(x-amz-expected-bucket-owner). Send the bucket owner's account ID, or leave it out.",
-            403,
-        )
 
 
 def object_checksum(version: ObjectVersion) -> Params:

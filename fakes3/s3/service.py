@@ -26,6 +26,7 @@ from fakes3.s3 import (
     copy,
     cors,
     encryption,
+    expected_owner,
     lifecycle,
     listing,
     multipart,
@@ -169,6 +170,8 @@ class S3Service:
         handler = _OPERATIONS.get(operation)
         if handler is None:
             raise not_implemented(operation)
+        if "ExpectedBucketOwner" in params or "ExpectedSourceBucketOwner" in params:
+            expected_owner.check(self.store, params)
         result = handler(self._backend, params, ctx)
         if self.persistence is not None and _may_change_settings(operation):
             self.persistence.bucket_settings(self.store, params.get("Bucket"))
