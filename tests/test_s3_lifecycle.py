@@ -440,6 +440,22 @@ def test_incomplete_multipart_uploads_are_aborted_days_after_they_began(
     assert [u["Key"] for u in c.list_multipart_uploads(Bucket=BUCKET)["Uploads"]] == ["data/big"]
 
 
+def test_an_upload_says_when_a_rule_will_abort_it(c: Any) -> None:
+    """x-amz-abort-date and x-amz-abort-rule-id on CreateMultipartUpload and ListParts
+    (API_CreateMultipartUpload): the earliest matching AbortIncompleteMultipartUpload rule."""
+    put(c, rule(ID="logs", Filter={"Prefix": "logs/"},
+                AbortIncompleteMultipartUpload={"DaysAfterInitiation": 2}),
+        rule(ID="all", Filter={}, AbortIncompleteMultipartUpload={"DaysAfterInitiation": 7}))
+    logs = c.create_multipart_upload(Bucket=BUCKET, Key="logs/big")
+    assert (logs["AbortDate"], logs["AbortRuleId"]) == (midnight(18), "logs")
+    parts = c.list_parts(Bucket=BUCKET, Key="logs/big", UploadId=logs["UploadId"])
+    assert (parts["AbortDate"], parts["AbortRuleId"]) == (midnight(18), "logs")
+    other = c.create_multipart_upload(Bucket=BUCKET, Key="data/big")
+    assert (other["AbortDate"], other["AbortRuleId"]) == (midnight(23), "all")
+    c.delete_bucket_lifecycle(Bucket=BUCKET)
+    assert "AbortDate" not in c.create_multipart_upload(Bucket=BUCKET, Key="logs/more")
+
+
 def test_a_write_after_the_sweep_read_the_key_wins(aws: FakeAWS, c: Any, clock: Clock) -> None:
     c.put_object(Bucket=BUCKET, Key="k", Body=b"old")
     bucket = aws.s3.store.bucket(BUCKET)

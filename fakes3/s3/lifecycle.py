@@ -122,6 +122,19 @@ def expiration_header(bucket: Bucket, version: ObjectVersion) -> str | None:
     return f'expiry-date="{date}", rule-id="{found[1]}"'
 
 
+def abort_date(bucket: Bucket, key: str, initiated: dt.datetime) -> dict[str, Any]:
+    """``x-amz-abort-date`` and ``x-amz-abort-rule-id`` for an upload to ``key`` begun at
+    ``initiated`` (CreateMultipartUpload, ListParts): the earliest Enabled
+    AbortIncompleteMultipartUpload rule whose prefix holds the key; {} if none does."""
+    config = bucket.lifecycle
+    if config is None:
+        return {}
+    found = min(((due(initiated, rule.abort_days), rule.id) for rule in rules_of(config)
+                 if rule.enabled and rule.abort_days is not None and key.startswith(rule.scope.prefix)),
+                default=None)
+    return {} if found is None else {"AbortDate": found[0], "AbortRuleId": found[1]}
+
+
 def _expiry(rule: Rule, version: ObjectVersion) -> dt.datetime | None:
     if rule.expiration_days is not None:
         return due(version.last_modified, rule.expiration_days)

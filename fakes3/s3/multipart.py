@@ -39,6 +39,7 @@ from fakes3.s3 import (
     encryption,
     errors,
     ingest,
+    lifecycle,
     names,
     object_lock,
     objects,
@@ -93,7 +94,7 @@ def create_multipart_upload(b: Backend, params: Params, ctx: RequestContext) -> 
     )
     uploads_of(bucket).add(upload)
     out: Params = {"Bucket": bucket.name, "Key": key, "UploadId": upload.upload_id,
-                   **encryption.headers(encrypted)}
+                   **encryption.headers(encrypted), **lifecycle.abort_date(bucket, key, upload.initiated)}
     if mode.named:
         out["ChecksumAlgorithm"] = mode.algorithm
         out["ChecksumType"] = mode.type

@@ -13,7 +13,7 @@ from typing import Any
 
 from fakes3 import checksums
 from fakes3.context import RequestContext
-from fakes3.s3 import errors, listing, names
+from fakes3.s3 import errors, lifecycle, listing, names
 from fakes3.s3.model import Backend
 from fakes3.s3.multipart_state import Upload, Uploads, uploads_of
 
@@ -51,6 +51,7 @@ def list_parts(b: Backend, params: Params, ctx: RequestContext) -> Params:
         "Initiator": upload.owner.to_dict(),
         "Owner": upload.owner.to_dict(),
         "StorageClass": upload.storage_class,
+        **lifecycle.abort_date(bucket, key, upload.initiated),
     }
     if parts:
         out["Parts"] = parts
