@@ -292,6 +292,12 @@ class Bucket:
         self.cors: tuple[Any, ...] | None = None  # CORS rules (cors.CorsRule each); None: not configured
         self.object_lock: LockConfiguration | None = None  # Object Lock (object_lock.py); None: off
         self.lifecycle: LifecycleConfiguration | None = None  # lifecycle_rules.py; None: none
+        self.website: dict[str, Any] | None = None  # website.py: WebsiteConfiguration; None: none
+        self.logging: dict[str, Any] | None = None  # bucket_settings.py: LoggingEnabled; None: off
+        self.request_payer: str | None = None  # bucket_settings.py: Payer; None: BucketOwner
+        self.accelerate: str | None = None  # bucket_settings.py: Enabled, Suspended; None: never set
+        self.replication: dict[str, Any] | None = None  # replication.py: its document; None: none
+        self.notifications: dict[str, Any] | None = None  # notifications.py: its document; None: none
 
     # -- reads ------------------------------------------------------------------------------
 

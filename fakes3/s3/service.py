@@ -22,6 +22,7 @@ from fakes3.errors import not_implemented
 from fakes3.s3 import (
     access,
     attributes,
+    bucket_settings,
     buckets,
     copy,
     cors,
@@ -31,13 +32,16 @@ from fakes3.s3 import (
     listing,
     multipart,
     multipart_listing,
+    notifications,
     object_lock,
     objects,
     ownership,
     post_upload,
+    replication,
     tagging,
     version_listing,
     versioning,
+    website,
 )
 from fakes3.s3.blobs import BlobStore
 from fakes3.s3.model import Backend, FaultHook, Store
@@ -106,6 +110,20 @@ _OPERATIONS: dict[str, Operation] = {
     "GetObjectRetention": object_lock.get_object_retention,
     "PutObjectLegalHold": object_lock.put_object_legal_hold,
     "GetObjectLegalHold": object_lock.get_object_legal_hold,
+    "PutBucketWebsite": website.put_bucket_website,
+    "GetBucketWebsite": website.get_bucket_website,
+    "DeleteBucketWebsite": website.delete_bucket_website,
+    "PutBucketLogging": bucket_settings.put_bucket_logging,
+    "GetBucketLogging": bucket_settings.get_bucket_logging,
+    "PutBucketRequestPayment": bucket_settings.put_bucket_request_payment,
+    "GetBucketRequestPayment": bucket_settings.get_bucket_request_payment,
+    "PutBucketAccelerateConfiguration": bucket_settings.put_bucket_accelerate_configuration,
+    "GetBucketAccelerateConfiguration": bucket_settings.get_bucket_accelerate_configuration,
+    "PutBucketReplication": replication.put_bucket_replication,
+    "GetBucketReplication": replication.get_bucket_replication,
+    "DeleteBucketReplication": replication.delete_bucket_replication,
+    "PutBucketNotificationConfiguration": notifications.put_bucket_notification_configuration,
+    "GetBucketNotificationConfiguration": notifications.get_bucket_notification_configuration,
 }
 
 

@@ -77,6 +77,10 @@ def put_bucket_versioning(b: Backend, params: Params, ctx: RequestContext) -> Pa
         if bucket.object_lock is not None and status != ENABLED:
             raise S3Error("InvalidBucketState", "An Object Lock configuration is present on this "
                           "bucket, so the versioning state cannot be changed.", 409)
+        if bucket.replication is not None and status != ENABLED:
+            raise S3Error("InvalidBucketState", "A replication configuration is present on this "
+                          "bucket, so you cannot change the versioning state. To change the "
+                          "versioning state, first delete the replication configuration.", 409)
         bucket.versioning = status  # once configured, a bucket never returns to unversioned
         if mfa is not None:
             bucket.mfa_delete = mfa

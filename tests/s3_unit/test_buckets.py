@@ -166,6 +166,6 @@ def test_list_buckets_pages_and_filters(call):
 
 
 def test_unknown_operation_is_not_implemented(svc):
-    err = error_of(lambda: svc.handle("PutBucketWebsite", {"Bucket": "b"}, make_ctx()))
+    err = error_of(lambda: svc.handle("PutBucketAnalyticsConfiguration", {"Bucket": "b"}, make_ctx()))
     assert (err.code, err.status) == ("NotImplemented", 501)
-    assert "PutObject" in svc.operations and "PutBucketWebsite" not in svc.operations
+    assert "PutObject" in svc.operations and "PutBucketAnalyticsConfiguration" not in svc.operations
