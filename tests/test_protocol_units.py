@@ -147,3 +147,16 @@ def test_an_xml_document_keeps_its_root_when_nothing_is_set() -> None:
                     b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></VersioningConfiguration>')
     _, headers, body = restxml.serialize_response(model.operation_model("PutObject"), {"ETag": '"e"'})
     assert body == b"" and headers == [("ETag", '"e"')]
+
+
+def test_an_xml_attribute_with_a_namespace_prefix_is_read():
+    """A Grantee's type travels as ``xsi:type`` (botocore's model names the attribute so)."""
+    op = MODEL.operation_model("PutObjectAcl")
+    body = (b'<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            b'<AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+            b' xsi:type="Group"><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee>'
+            b'<Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>')
+    params = restxml.parse_request(op, {"Bucket": "b", "Key": "k"}, {"acl": ""}, {},
+                                   RequestBody.from_bytes(body))
+    grantee = params["AccessControlPolicy"]["Grants"][0]["Grantee"]
+    assert grantee == {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}

@@ -220,8 +220,9 @@ def _from_xml(shape: Shape, elem: Element) -> Any:
         for name, member in shape.members.items():
             wire = member.serialization.get("name", name)
             if member.serialization.get("xmlAttribute"):
+                local = wire.rsplit(":", 1)[-1]  # "xsi:type" arrives as "{...XMLSchema-instance}type"
                 for attr, value in elem.attrib.items():
-                    if _local(attr) == _local(wire):
+                    if _local(attr) == local:
                         result[name] = value
                 continue
             if member.type_name == "list" and member.serialization.get("flattened"):
