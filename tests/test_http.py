@@ -109,10 +109,10 @@ def test_a_request_no_operation_matches_is_method_not_allowed(fakes3, s3_client)
 def test_an_unimplemented_operation_is_501_naming_it(fakes3, s3_client):
     s3_client.create_bucket(Bucket="bkt")
     with pytest.raises(s3_client.exceptions.ClientError) as err:
-        s3_client.get_bucket_website(Bucket="bkt")
+        s3_client.get_bucket_analytics_configuration(Bucket="bkt", Id="a")
     assert err.value.response["Error"]["Code"] == "NotImplemented"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-    assert "GetBucketWebsite" in err.value.response["Error"]["Message"]
+    assert "GetBucketAnalyticsConfiguration" in err.value.response["Error"]["Message"]
 
 
 def test_an_unexpected_exception_is_500_without_traceback_and_serving_goes_on(caplog):
