@@ -175,13 +175,17 @@ def test_only_an_sse_s3_objects_etag_is_the_md5_of_its_bytes(sse_c_bucket: Any,
     s3 = sse_c_bucket
     read_key = {k: v for k, v in encryption.items() if k.startswith("SSECustomer")}
     etag = s3.put_object(Bucket=BUCKET, Key="k", Body=b"data", **encryption)["ETag"]
-    assert (etag == f'"{hashlib.md5(b"data").hexdigest()}"') == (not encryption)
+    etag_of_data = f'"{hashlib.md5(b"data").hexdigest()}"'
+    assert (etag == etag_of_data) == (not encryption)
     assert s3.get_object(Bucket=BUCKET, Key="k", **read_key)["ETag"] == etag
     assert s3.head_object(Bucket=BUCKET, Key="k", IfMatch=etag, **read_key)["ETag"] == etag
     assert s3.list_objects_v2(Bucket=BUCKET)["Contents"][0]["ETag"] == etag
     upload = s3.create_multipart_upload(Bucket=BUCKET, Key="m", **encryption)
     part = s3.upload_part(Bucket=BUCKET, Key="m", UploadId=upload["UploadId"], PartNumber=1,
                           Body=b"data", **read_key)
+    assert (part["ETag"] == etag_of_data) == (not encryption)  # a part's too
+    listed = s3.list_parts(Bucket=BUCKET, Key="m", UploadId=upload["UploadId"])["Parts"]
+    assert [p["ETag"] for p in listed] == [part["ETag"]]
     done = s3.complete_multipart_upload(Bucket=BUCKET, Key="m", UploadId=upload["UploadId"],
                                         MultipartUpload={"Parts": [{"PartNumber": 1,
                                                                     "ETag": part["ETag"]}]})

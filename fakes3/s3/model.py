@@ -158,11 +158,11 @@ class ObjectVersion:
     def etag(self) -> str:
         if self.encryption is None:  # SSE-S3: the MD5 of the bytes (of the parts' MD5s, multipart)
             return self.blob.etag
-        return _encrypted_etag(self.blob.etag)
+        return encrypted_etag(self.blob.etag)
 
 
 @functools.lru_cache(maxsize=4096)
-def _encrypted_etag(etag: str) -> str:
+def encrypted_etag(etag: str) -> str:
     # S3: "Objects encrypted by SSE-C or SSE-KMS have ETags that are not an MD5 digest of their
     # object data." One derived from the MD5 stays stable per object; a multipart one keeps "-N".
     digest, dash, parts = etag.strip('"').partition("-")

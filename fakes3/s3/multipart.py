@@ -154,11 +154,12 @@ def upload_part(b: Backend, params: Params, ctx: RequestContext) -> Params:
             raise mpc.type_mismatch(mode.algorithm, got.checksum_algorithm)
         sums = {mode.algorithm: got.blob.checksum(mode.algorithm),
                 got.checksum_algorithm: got.checksum_value}
-        upload.add_part(Part(number, got.blob, ctx.now, sums))
+        part = Part(number, got.blob, ctx.now, sums, encrypted=upload.encryption is not None)
+        upload.add_part(part)
     except S3Error:
         b.blobs.discard(got.blob)
         raise
-    return {"ETag": got.blob.etag, checksums.param_name(got.checksum_algorithm): got.checksum_value,
+    return {"ETag": part.etag, checksums.param_name(got.checksum_algorithm): got.checksum_value,
             **encryption.headers(upload.encryption)}
 
 
@@ -186,8 +187,9 @@ def upload_part_copy(b: Backend, params: Params, ctx: RequestContext) -> Params:
     algorithm = upload.mode.algorithm
     blob = _copied(source.blob, first, last, algorithm)
     sums = {algorithm: blob.checksum(algorithm)}
-    upload.add_part(Part(number, blob, ctx.now, sums))
-    result: Params = {"ETag": blob.etag, "LastModified": ctx.now.replace(microsecond=0),
+    part = Part(number, blob, ctx.now, sums, encrypted=upload.encryption is not None)
+    upload.add_part(part)
+    result: Params = {"ETag": part.etag, "LastModified": ctx.now.replace(microsecond=0),
                       checksums.param_name(algorithm): sums[algorithm]}
     out = {"CopyPartResult": result, **encryption.headers(upload.encryption)}
     return copy.copied_version_id(out, src_bucket, source, src_version)

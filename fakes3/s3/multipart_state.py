@@ -33,7 +33,7 @@ from sortedcontainers import SortedList
 from fakes3.errors import S3Error
 from fakes3.s3 import errors
 from fakes3.s3.blobs import Blob
-from fakes3.s3.model import Bucket, Owner
+from fakes3.s3.model import Bucket, Owner, encrypted_etag
 from fakes3.s3.multipart_checksums import Mode
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ class Part:
     # Every checksum known for the part, base64: the upload's algorithm, and for S3's default mode
     # also the one the request carried.
     checksums: Mapping[str, str]
+    encrypted: bool = False  # a part of an SSE-KMS or SSE-C upload: its ETag is not its MD5
 
     @property
     def size(self) -> int:
@@ -92,7 +93,7 @@ class Part:
 
     @property
     def etag(self) -> str:
-        return self.blob.etag
+        return encrypted_etag(self.blob.etag) if self.encrypted else self.blob.etag
 
 
 @dataclass(frozen=True, slots=True)
