@@ -39,6 +39,7 @@ from fakes3.dynamodb.types import item_size
 from fakes3.protocol.json_protocol import CachedItem
 
 if TYPE_CHECKING:
+    from fakes3.dynamodb.backup_snapshot import Backup
     from fakes3.dynamodb.persistence import Persistence
 
 ARN_PREFIX = "arn:aws:dynamodb:"
@@ -81,6 +82,10 @@ class Table:
         self.tags: dict[str, str] = {}
         self.ttl: dict[str, str] | None = None
         self.extras: dict[str, Any] = {}  # StreamSpecification, SSE, TableClass, DeletionProtection
+        # Point-in-time recovery while enabled: {"enabled_at": epoch seconds, "days": 1-35}
+        self.pitr: dict[str, Any] | None = None
+        # A table made by RestoreTableFromBackup: {"backup_arn", "table_arn", "at"} (its RestoreSummary)
+        self.restored_from: dict[str, Any] | None = None
 
     # -- shape ------------------------------------------------------------------------------------
 
@@ -285,6 +290,9 @@ class Database:
         self.lock = threading.RLock()
         self.item_locks = ItemLocks()
         self.tables: dict[str, Table] = {}
+        # On-demand backups by ARN (guarded by ``lock``); they outlive the tables they copy.
+        self.backups: dict[str, Backup] = {}
+        self.resets = 0  # how many times reset() ran: work begun before one must not land after it
         self.idempotency = Idempotency()
         # Called between a write's condition check and its act, with (operation, table, key) and
         # the item's lock held: fault injection can pause or fail a write there.
@@ -297,6 +305,8 @@ class Database:
     def reset(self) -> None:
         with self.lock:
             self.tables.clear()
+            self.backups.clear()
+            self.resets += 1
             if self.persistence is not None:
                 self.persistence.reset()
         self.idempotency.clear()

@@ -5,7 +5,10 @@ Layout of ``DATA_DIR/dynamodb/`` (beside S3's ``DATA_DIR/s3/``):
 * ``tables.sqlite3``: SQLite in WAL mode with ``synchronous=FULL``; one transaction per change,
   committed (and fsync'd) before the request is answered. Tables: tables (one JSON record per
   table: key schema, attribute definitions, indexes, billing, throughput, TTL, tags, stream and
-  other settings, id, creation time), items (one row per item: its JSON, as the wire writes it).
+  other settings, id, creation time), items (one row per item: its JSON, as the wire writes it),
+  backups (one JSON record per on-demand backup: its source table's schema and settings) and
+  backup_items (a backup's items, in its Scan order); a backup is written whole in one
+  transaction before CreateBackup answers, and outlives its table's rows.
 * ``lock``: held with ``flock`` while a server uses the directory; a second one is refused.
 
 The in-memory model (model.py) stays the truth while serving, with its locks unchanged. Each
@@ -35,9 +38,11 @@ import weakref
 from decimal import Decimal
 from typing import Any
 
+from fakes3.dynamodb.backup_snapshot import Backup
 from fakes3.dynamodb.model import Database, Table
 from fakes3.dynamodb.schema import IndexSpec, KeySchema, Projection, TableSpec
-from fakes3.dynamodb.storage import Item, PartitionKey, SortKey, Token
+from fakes3.dynamodb.storage import Entry, Item, PartitionKey, SortKey, Token
+from fakes3.dynamodb.types import item_size
 from fakes3.protocol.json_protocol import CachedItem
 from fakes3.sqlite_store import DataDirError, SqliteStore, Statement
 
@@ -52,6 +57,10 @@ CREATE TABLE IF NOT EXISTS tables (id INTEGER PRIMARY KEY AUTOINCREMENT, record 
 CREATE TABLE IF NOT EXISTS items (
     tbl INTEGER NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL, item BLOB NOT NULL,
     PRIMARY KEY (tbl, pk, sk)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS backups (arn TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS backup_items (
+    arn TEXT NOT NULL, seq INTEGER NOT NULL, item BLOB NOT NULL,
+    PRIMARY KEY (arn, seq)) WITHOUT ROWID;
 """
 _Change = tuple[Table, PartitionKey, SortKey, CachedItem | None]
 
@@ -78,6 +87,11 @@ def _row_key(pkey: PartitionKey, skey: SortKey) -> tuple[bytes, bytes]:
 def encode_item(item: CachedItem) -> bytes:
     # The wire text: computed once, and cached for the reads that follow.
     return item.wire_json().encode("utf-8", "surrogatepass")
+
+
+def _stored_bytes(item: Item) -> bytes:
+    """A stored item's wire JSON (stored items are CachedItems: their text is reused)."""
+    return encode_item(item if isinstance(item, CachedItem) else CachedItem(item))
 
 
 def _binary_decoded(value: dict[str, Any]) -> dict[str, Any]:
@@ -121,10 +135,19 @@ def table_record(table: Table) -> str:
         "created": table.created, "billing_mode": table.billing_mode,
         "billing_changed": table.billing_changed, "throughput": table.throughput,
         "tags": list(table.tags.items()), "ttl": table.ttl, "extras": table.extras,
-        "spec": {"keys": _keys_record(spec.keys), "attributes": list(spec.attributes.items()),
-                 "indexes": [_index_record(i) for i in spec.indexes],
-                 "billing_mode": spec.billing_mode, "throughput": spec.throughput},
+        "pitr": table.pitr, "restored_from": table.restored_from, "spec": _spec_record(spec),
     })
+
+
+def _spec_record(spec: TableSpec) -> dict[str, Any]:
+    return {"keys": _keys_record(spec.keys), "attributes": list(spec.attributes.items()),
+            "indexes": [_index_record(i) for i in spec.indexes],
+            "billing_mode": spec.billing_mode, "throughput": spec.throughput}
+
+
+def _spec_from_record(raw: dict[str, Any]) -> TableSpec:
+    return TableSpec(KeySchema(*raw["keys"]), dict(raw["attributes"]),
+                     [_index_spec(i) for i in raw["indexes"]], raw["billing_mode"], raw["throughput"])
 
 
 def _index_spec(record: dict[str, Any]) -> IndexSpec:
@@ -136,9 +159,7 @@ def _index_spec(record: dict[str, Any]) -> IndexSpec:
 def table_from_record(text: str) -> Table:
     """The table a record describes, ACTIVE, with its indexes (and no items yet)."""
     record = json.loads(text)
-    raw = record["spec"]
-    spec = TableSpec(KeySchema(*raw["keys"]), dict(raw["attributes"]),
-                     [_index_spec(i) for i in raw["indexes"]], raw["billing_mode"], raw["throughput"])
+    spec = _spec_from_record(record["spec"])
     # ready_at 0: ACTIVE (and its indexes too) whatever the clock says
     table = Table(record["name"], spec, region=record["region"], account_id=record["account_id"],
                   created=record["created"], ready_at=0.0)
@@ -149,7 +170,32 @@ def table_from_record(text: str) -> Table:
     table.tags = dict(record["tags"])
     table.ttl = record["ttl"]
     table.extras = record["extras"]
+    table.pitr = record.get("pitr")  # absent from records written before backups existed
+    table.restored_from = record.get("restored_from")
     return table
+
+
+def backup_record(backup: Backup) -> str:
+    """Everything a backup keeps but its items."""
+    return _dumps({
+        "arn": backup.arn, "name": backup.name, "created": backup.created,
+        "available_at": backup.available_at, "table_name": backup.table_name,
+        "table_id": backup.table_id, "table_arn": backup.table_arn,
+        "table_created": backup.table_created, "spec": _spec_record(backup.spec),
+        "billing_mode": backup.billing_mode, "throughput": backup.throughput,
+        "extras": backup.extras, "ttl": backup.ttl, "size": backup.size,
+    })
+
+
+def backup_from_record(text: str, entries: list[Entry]) -> Backup:
+    record = json.loads(text)
+    return Backup(
+        arn=record["arn"], name=record["name"], created=record["created"],
+        available_at=0.0,  # AVAILABLE after a restart, as a CREATING table is ACTIVE then
+        table_name=record["table_name"], table_id=record["table_id"], table_arn=record["table_arn"],
+        table_created=record["table_created"], spec=_spec_from_record(record["spec"]),
+        billing_mode=record["billing_mode"], throughput=record["throughput"],
+        extras=record["extras"], ttl=record["ttl"], entries=entries, size=record["size"])
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -238,14 +284,55 @@ class Persistence(SqliteStore):
 
         self._commit(build)
 
+    def table_restored(self, table: Table) -> None:
+        """Write a table RestoreTableFromBackup built, with all its items, in one transaction
+        (under Database.lock, before the table is published)."""
+        record = table_record(table)
+        rows = [(*_row_key(pkey, skey), _stored_bytes(entry.item))
+                for pkey, skey, entry in table.store.scan()]
+        with self._lock:
+            db = self._db
+            if db is None:
+                raise DataDirError("the data dir is closed")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                tid = db.execute("INSERT INTO tables (record) VALUES (?)", (record,)).lastrowid
+                db.executemany("INSERT INTO items VALUES (?, ?, ?, ?)",
+                               [(tid, pk, sk, data) for pk, sk, data in rows])
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            assert tid is not None
+            self._ids[table] = tid
+            self._records[table] = record
+        table.persistence = self
+
+    # -- backups: written before they are published, deleted under Database.lock ----------------
+
+    def backup_created(self, backup: Backup) -> None:
+        record = backup_record(backup)
+        rows = [(backup.arn, seq, _stored_bytes(entry.item)) for seq, entry in enumerate(backup.entries)]
+
+        def build() -> list[Statement]:
+            return [("INSERT OR REPLACE INTO backups VALUES (?, ?)", (backup.arn, record)),
+                    *(("INSERT OR REPLACE INTO backup_items VALUES (?, ?, ?)", row) for row in rows)]
+
+        self._commit(build)
+
+    def backup_deleted(self, arn: str) -> None:
+        self._commit(lambda: [("DELETE FROM backup_items WHERE arn = ?", (arn,)),
+                              ("DELETE FROM backups WHERE arn = ?", (arn,))])
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every table and item (caller holds ``Database.lock``)."""
+        """Forget every table, item and backup (caller holds ``Database.lock``)."""
         def build() -> list[Statement]:
             self._ids = weakref.WeakKeyDictionary()
             self._records = weakref.WeakKeyDictionary()
-            return [("DELETE FROM items", ()), ("DELETE FROM tables", ())]
+            return [("DELETE FROM items", ()), ("DELETE FROM tables", ()),
+                    ("DELETE FROM backup_items", ()), ("DELETE FROM backups", ())]
 
         self._commit(build)
 
@@ -270,8 +357,15 @@ class Persistence(SqliteStore):
                 item = decode_item(data)
                 owner.write(*owner.locate(owner.key_of(item)), item)
                 count += 1
+            entries: dict[str, list[Entry]] = {}
+            for arn, data in db.execute("SELECT arn, item FROM backup_items ORDER BY arn, seq"):
+                stored = CachedItem(decode_item(data))
+                entries.setdefault(arn, []).append(Entry(stored, item_size(stored)))
+            for arn, record in db.execute("SELECT arn, record FROM backups").fetchall():
+                database.backups[arn] = backup_from_record(record, entries.get(arn, []))
         for table in tables.values():
             table.persistence = self
         database.persistence = self
         database.item_locks.flush = self.flush
-        log.info("fakes3: data dir %s: %d DynamoDB tables, %d items", self.root, len(tables), count)
+        log.info("fakes3: data dir %s: %d DynamoDB tables, %d items, %d backups", self.root, len(tables),
+                 count, len(database.backups))

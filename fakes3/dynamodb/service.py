@@ -16,7 +16,7 @@ from typing import Any
 
 from fakes3.auth.credentials import DEFAULT_ACCOUNT_ID
 from fakes3.context import RequestContext
-from fakes3.dynamodb import batch, items, query, tables, transactions, ttl
+from fakes3.dynamodb import backups, batch, items, partiql, query, tables, transactions, ttl
 from fakes3.dynamodb.errors import DynamoDBError
 from fakes3.dynamodb.model import Database
 from fakes3.dynamodb.persistence import Persistence
@@ -45,15 +45,23 @@ _OPERATIONS: dict[str, Operation] = {
     "BatchWriteItem": batch.batch_write_item,
     "TransactWriteItems": transactions.transact_write_items,
     "TransactGetItems": transactions.transact_get_items,
+    "ExecuteStatement": partiql.execute_statement,
+    "BatchExecuteStatement": partiql.batch_execute_statement,
+    "ExecuteTransaction": partiql.execute_transaction,
+    "CreateBackup": backups.create_backup,
+    "DescribeBackup": backups.describe_backup,
+    "ListBackups": backups.list_backups,
+    "DeleteBackup": backups.delete_backup,
+    "RestoreTableFromBackup": backups.restore_table_from_backup,
+    "DescribeContinuousBackups": backups.describe_continuous_backups,
+    "UpdateContinuousBackups": backups.update_continuous_backups,
 }
 
 # Operations DynamoDB has and fakes3 does not: answered with a clear error, not UnknownOperation.
 _NOT_IMPLEMENTED = frozenset({
-    "BatchExecuteStatement", "ExecuteStatement", "ExecuteTransaction", "CreateBackup", "DeleteBackup",
-    "DescribeBackup", "ListBackups", "RestoreTableFromBackup", "RestoreTableToPointInTime",
-    "CreateGlobalTable", "DescribeGlobalTable", "ListGlobalTables", "UpdateGlobalTable",
-    "DescribeGlobalTableSettings", "UpdateGlobalTableSettings", "DescribeContinuousBackups",
-    "UpdateContinuousBackups", "DescribeContributorInsights", "ListContributorInsights",
+    "RestoreTableToPointInTime", "CreateGlobalTable", "DescribeGlobalTable", "ListGlobalTables",
+    "UpdateGlobalTable", "DescribeGlobalTableSettings", "UpdateGlobalTableSettings",
+    "DescribeContributorInsights", "ListContributorInsights",
     "UpdateContributorInsights", "ExportTableToPointInTime", "DescribeExport", "ListExports",
     "ImportTable", "DescribeImport", "ListImports", "DescribeKinesisStreamingDestination",
     "EnableKinesisStreamingDestination", "DisableKinesisStreamingDestination",

@@ -95,6 +95,12 @@ def describe(table: Table, now: float) -> dict[str, Any]:
                                   f"arn:aws:kms:{table.arn.split(':')[3]}:{table.arn.split(':')[4]}:key/fakes3"}
     if table.extras.get("TableClass"):
         desc["TableClassSummary"] = {"TableClass": table.extras["TableClass"]}
+    source = table.restored_from  # a table RestoreTableFromBackup made
+    if source is not None:
+        desc["RestoreSummary"] = {"SourceBackupArn": source["backup_arn"],
+                                  "SourceTableArn": source["table_arn"],
+                                  "RestoreDateTime": _when(source["at"]),
+                                  "RestoreInProgress": desc["TableStatus"] == "CREATING"}
     return desc
 
 
