@@ -171,7 +171,7 @@ class Page:
     last: Item | None
 
 
-def _read_page(db: Database, read: Read, entries: Iterator[Entry]) -> Page:
+def read_page(db: Database, read: Read, entries: Iterator[Entry]) -> Page:
     """Collect one page (the caller holds the database lock)."""
     items: list[Item] = []
     count = scanned = size = 0
@@ -285,7 +285,7 @@ def _successor(prefix: bytes) -> bytes | None:
     return stripped[:-1] + bytes((stripped[-1] + 1,))
 
 
-def _in_partition(partition: SortedDict, sort: tuple[str, Any, Any] | None, start: SortKey | None,
+def in_partition(partition: SortedDict, sort: tuple[str, Any, Any] | None, start: SortKey | None,
                   forward: bool) -> Iterator[Entry]:
     """The partition's entries the sort key condition selects, after ``start``, in order.
 
@@ -349,8 +349,8 @@ def query(db: Database, params: dict[str, Any], ctx: RequestContext) -> dict[str
         partition = read.store.partition(partition_key(token(cond.hash_value)))
         entries: Iterator[Entry] = iter(())
         if partition is not None:
-            entries = _in_partition(partition, cond.sort, start_skey, forward)
-        page = _read_page(db, read, entries)
+            entries = in_partition(partition, cond.sort, start_skey, forward)
+        page = read_page(db, read, entries)
     return _answer(read, page, params)
 
 
@@ -379,6 +379,6 @@ def scan(db: Database, params: dict[str, Any], ctx: RequestContext) -> dict[str,
     start = read.start_position()
     with db.lock:
         entries = (entry for _pkey, _skey, entry in read.store.scan(start, low, high))
-        page = _read_page(db, read, entries)
+        page = read_page(db, read, entries)
     return _answer(read, page, params)
 

@@ -23,7 +23,7 @@ from fakes3.context import RequestContext
 from fakes3.dynamodb.errors import DynamoDBError
 from fakes3.dynamodb.expressions import Context, parse_condition, parse_projection, parse_update
 from fakes3.dynamodb.expressions import cache as expression_cache
-from fakes3.dynamodb.query import MAX_PAGE_BYTES, Read, _in_partition, _read_page
+from fakes3.dynamodb.query import MAX_PAGE_BYTES, Read, in_partition, read_page
 from fakes3.dynamodb.service import DynamoDBService
 from fakes3.dynamodb.storage import Entry, token
 from fakes3.dynamodb.types import _Invalid, _normalize, _normalize_any, _number_size, value_size
@@ -389,7 +389,7 @@ def test_query_ranges_select_what_a_filter_selects(data: Any, numbers: bool, wid
     start = data.draw(st.one_of(st.none(), st.sampled_from(keys) if keys else st.none(),
                                 st.tuples(*[tok] * width)))
     expected = brute_force(partition, sort, start, forward)
-    assert list(_in_partition(partition, sort, start, forward)) == expected
+    assert list(in_partition(partition, sort, start, forward)) == expected
 
 
 # -- the parsed-expression cache -------------------------------------------------------------
@@ -474,7 +474,7 @@ def test_pages_of_stored_items_end_where_they_did(sizes: list[int], limit: int |
     table = service.db.tables["tbl"]
     entries = [Entry({"pk": {"S": "p"}, "sk": {"N": str(i)}}, size) for i, size in enumerate(sizes)]
     read = Read(table, None, "ALL_ATTRIBUTES", None, None, Context(None, None), limit, False, None)
-    page = _read_page(service.db, read, iter(entries))
+    page = read_page(service.db, read, iter(entries))
     items, scanned, size, last = reference_page(entries, limit)
     assert (page.items, page.count, page.scanned, page.size, page.last) == (
         items, scanned, scanned, size, last)

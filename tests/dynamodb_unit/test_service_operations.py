@@ -98,7 +98,7 @@ def test_reset_forgets_tables(service: DynamoDBService) -> None:
 
 
 def test_unimplemented_operations_say_so(service: DynamoDBService) -> None:
-    err = error_of(service, "CreateBackup", TableName="tbl", BackupName="b")
+    err = error_of(service, "CreateGlobalTable", GlobalTableName="tbl", ReplicationGroup=[])
     assert err.code == "UnknownOperationException" and "does not implement" in err.message
 
 
