@@ -43,6 +43,7 @@ from fakes3.dynamodb.expressions.ast import (
     SetAction,
     Value,
 )
+from fakes3.dynamodb.expressions.checks import CONDITION_FUNCTIONS
 from fakes3.dynamodb.partiql_lexer import (
     EOF,
     IDENT,
@@ -58,8 +59,6 @@ from fakes3.dynamodb.partiql_lexer import (
 )
 from fakes3.dynamodb.types import AttributeValue, normalize_number, validate_value
 
-CONDITION_FUNCTIONS = {"attribute_exists": 1, "attribute_not_exists": 1, "attribute_type": 2,
-                       "begins_with": 2, "contains": 2, "size": 1}
 _COMPARATORS = ("=", "<>", "!=", "<", "<=", ">", ">=")
 RETURN_VALUES = {("ALL", "OLD"): "ALL_OLD", ("MODIFIED", "OLD"): "UPDATED_OLD",
                  ("ALL", "NEW"): "ALL_NEW", ("MODIFIED", "NEW"): "UPDATED_NEW"}

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from fakes3.dynamodb import capacity
 from fakes3.dynamodb.errors import validation
 from fakes3.dynamodb.expressions import Context, parse_condition, resolve
 from fakes3.dynamodb.expressions.ast import Between, Call, Compare, Condition, In, Or, Path, Value
@@ -31,7 +30,7 @@ from fakes3.dynamodb.indexes import Index
 from fakes3.dynamodb.model import Database, Table
 from fakes3.dynamodb.partiql_parser import Select
 from fakes3.dynamodb.partiql_translate import Renderer, conjuncts, key_equality, key_type_mismatch
-from fakes3.dynamodb.query import MAX_PAGE_BYTES, Read, in_partition, read_page
+from fakes3.dynamodb.query import MAX_PAGE_BYTES, Read, add_read_capacity, in_partition, read_page
 from fakes3.dynamodb.schema import KeySchema
 from fakes3.dynamodb.storage import Entry, Item, partition_key, token
 from fakes3.dynamodb.types import AttributeValue, compare, type_of
@@ -306,14 +305,5 @@ def execute_select(db: Database, statement: Select, params: dict[str, Any]) -> d
         out["NextToken"] = encode_token(print_, *result.next)
         if result.next[1] is not None:
             out["LastEvaluatedKey"] = result.next[1]
-    if capacity.wanted(params):
-        units = capacity.read_units(result.size, consistent)
-        usage = capacity.Usage(the_plan.table.name, read=True)
-        if the_plan.index is None:
-            usage.units = units
-        elif the_plan.index.is_global:
-            usage.gsis[the_plan.index.name] = units
-        else:
-            usage.lsis[the_plan.index.name] = units
-        capacity.add_consumed(out, params, usage)
+    add_read_capacity(out, params, the_plan.table, the_plan.index, result.size, consistent)
     return out

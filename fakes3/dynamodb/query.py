@@ -238,18 +238,24 @@ def _answer(read: Read, page: Page, params: dict[str, Any]) -> dict[str, Any]:
         out["Items"] = page.items
     if page.last is not None:
         out["LastEvaluatedKey"] = page.last
-    if not capacity.wanted(params):
-        return out
-    units = capacity.read_units(page.size, read.consistent)
-    usage = capacity.Usage(read.table.name, read=True)
-    if read.index is None:
-        usage.units = units
-    elif read.index.is_global:
-        usage.gsis[read.index.name] = units
-    else:
-        usage.lsis[read.index.name] = units
-    capacity.add_consumed(out, params, usage)
+    add_read_capacity(out, params, read.table, read.index, page.size, read.consistent)
     return out
+
+
+def add_read_capacity(out: dict[str, Any], params: dict[str, Any], table: Table, index: Index | None,
+                      size: int, consistent: bool) -> None:
+    """ConsumedCapacity for reading ``size`` bytes from ``table`` or its ``index``, if asked."""
+    if not capacity.wanted(params):
+        return
+    units = capacity.read_units(size, consistent)
+    usage = capacity.Usage(table.name, read=True)
+    if index is None:
+        usage.units = units
+    elif index.is_global:
+        usage.gsis[index.name] = units
+    else:
+        usage.lsis[index.name] = units
+    capacity.add_consumed(out, params, usage)
 
 
 # -- Query --------------------------------------------------------------------------------------
