@@ -42,11 +42,11 @@ SCALARS: dict[str, st.SearchStrategy[Any]] = {
 
 
 def shaped(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
-    """Values of a botocore shape (members beyond depth 4 are left out)."""
+    """Values of a botocore shape (optional members beyond depth 6 are left out)."""
     kind = shape.type_name
     if kind == "structure":
         required = set(shape.required_members)
-        members = {n: m for n, m in shape.members.items() if n in required or depth < 4}
+        members = {n: m for n, m in shape.members.items() if n in required or depth < 6}
         return st.fixed_dictionaries(
             {n: shaped(m, depth + 1) for n, m in members.items() if n in required},
             optional={n: shaped(m, depth + 1) for n, m in members.items() if n not in required})
