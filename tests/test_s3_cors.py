@@ -242,6 +242,19 @@ def test_a_matching_preflight_is_200_with_the_rules_headers(s3_client, key_url):
     assert "Content-Type" not in response.headers
 
 
+def test_a_preflight_is_journaled_and_faults_can_target_it(fakes3, s3_client, key_url):
+    """Preflights pass the same seam as every S3 request (operation ``OPTIONS``)."""
+    from fakes3.faults import error as fault_error
+
+    configure(s3_client, rule())
+    assert options(key_url, Origin=ORIGIN, Access_Control_Request_Method="GET").status_code == 200
+    entry = fakes3.journal.entries()[-1]
+    assert (entry.operation, entry.status, entry.key) == ("OPTIONS", 200, "k")
+    with fakes3.faults.add(fault_error(503, "SlowDown"), operation="OPTIONS", times=1):
+        assert options(key_url, Origin=ORIGIN, Access_Control_Request_Method="GET").status_code == 503
+    assert options(key_url, Origin=ORIGIN, Access_Control_Request_Method="GET").status_code == 200
+
+
 def test_a_preflight_is_answered_virtual_host_style_too(fakes3, s3_client, bucket):
     configure(s3_client, rule())
     response = requests.options(f"{fakes3.endpoint_url}/k", timeout=30, headers={

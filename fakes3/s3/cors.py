@@ -38,7 +38,7 @@ from fakes3.context import RequestContext
 from fakes3.errors import S3Error
 from fakes3.protocol.http import HttpRequest
 from fakes3.s3 import errors, ingest
-from fakes3.s3.model import Backend, Bucket, Store
+from fakes3.s3.model import Backend, Store
 
 Params = dict[str, Any]
 Headers = list[tuple[str, str]]
@@ -232,37 +232,9 @@ class BucketCors:
     def __init__(self, service: HasStore) -> None:
         self._service = service  # read .store on every call, as access.AccessControl does
 
-    def _rules(self, bucket: str | None) -> tuple[Bucket | None, tuple[CorsRule, ...] | None]:
-        found = self._service.store.buckets.get(bucket) if bucket else None  # one atomic read
-        return found, (found.cors if found is not None else None)
-
-    def preflight(self, request: HttpRequest, bucket: str | None, key: str | None) -> Headers:
-        headers = request.headers
-        origin = headers.get("origin")
-        if origin is None:
-            raise _bad_request("Insufficient information. Origin request header needed.")
-        method = headers.get("access-control-request-method")
-        found, rules = self._rules(bucket)
-        if found is None:
-            raise _forbidden("CORSResponse: Bucket not found", method or "OPTIONS", "BUCKET")
-        if rules is None:
-            raise _forbidden("CORSResponse: CORS is not enabled for this bucket. Call "
-                             "put_bucket_cors with a rule for this origin and method first.",
-                             method or "OPTIONS", "BUCKET")
-        if method not in METHODS:
-            raise _bad_request(f"Invalid Access-Control-Request-Method: {method or 'null'}. Send "
-                               f"one of {', '.join(METHODS)}: the method the request will use.")
-        requested = requested_headers(headers.get("access-control-request-headers"))
-        match = first_match(rules, origin, method, requested)
-        if match is None:
-            raise _forbidden(f"{NOT_ALLOWED} No CORSRule allows origin {origin!r} with method "
-                             f"{method}" + (f" and headers {', '.join(requested)}" if requested else "")
-                             + ": add one with put_bucket_cors.",
-                             method, "OBJECT" if key else "BUCKET")
-        return response_headers(*match, origin, requested)
-
     def actual(self, request: HttpRequest, bucket: str, origin: str) -> Headers:
-        _, rules = self._rules(bucket)
+        found = self._service.store.buckets.get(bucket)  # one atomic read
+        rules = found.cors if found is not None else None
         if rules is None:
             return []
         headers = request.headers
@@ -271,3 +243,33 @@ class BucketCors:
         requested = requested_headers(headers.get("access-control-request-headers"))
         match = first_match(rules, origin, method, requested)
         return [] if match is None else response_headers(*match, origin, requested)
+
+
+def preflight(b: Backend, params: Params, ctx: RequestContext) -> Params:
+    """The ``OPTIONS`` pseudo-operation (S3Protocol.preflight sends it through the fault seam, so it
+    is journaled and faults can target it): ``{"Headers": [...]}`` for the 200, or S3's refusal."""
+    bucket, key = params.get("Bucket") or None, params.get("Key") or None
+    origin = params.get("Origin")
+    if origin is None:
+        raise _bad_request("Insufficient information. Origin request header needed.")
+    method = params.get("AccessControlRequestMethod")
+    found = b.store.buckets.get(bucket) if bucket else None  # one atomic read
+    rules = found.cors if found is not None else None
+    if found is None:
+        raise _forbidden("CORSResponse: Bucket not found", method or "OPTIONS", "BUCKET")
+    if rules is None:
+        raise _forbidden("CORSResponse: CORS is not enabled for this bucket. Call "
+                         "put_bucket_cors with a rule for this origin and method first.",
+                         method or "OPTIONS", "BUCKET")
+    if method not in METHODS:
+        raise _bad_request(f"Invalid Access-Control-Request-Method: {method or 'null'}. Send "
+                           f"one of {', '.join(METHODS)}: the method the request will use.")
+    requested = requested_headers(params.get("AccessControlRequestHeaders"))
+    match = first_match(rules, origin, method, requested)
+    if match is None:
+        raise _forbidden(f"{NOT_ALLOWED} No CORSRule allows origin {origin!r} with method "
+                         f"{method}" + (f" and headers {', '.join(requested)}" if requested else "")
+                         + ": add one with put_bucket_cors.",
+                         method, "OBJECT" if key else "BUCKET")
+    return {"Headers": response_headers(*match, origin, requested)}
+

@@ -100,6 +100,7 @@ _OPERATIONS: dict[str, Operation] = {
     "PutBucketCors": cors.put_bucket_cors,
     "GetBucketCors": cors.get_bucket_cors,
     "DeleteBucketCors": cors.delete_bucket_cors,
+    "OPTIONS": cors.preflight,  # a CORS preflight (no botocore operation: see s3_http.preflight)
     "GetObjectAttributes": attributes.get_object_attributes,
     "PutBucketLifecycleConfiguration": lifecycle.put_bucket_lifecycle_configuration,
     "GetBucketLifecycleConfiguration": lifecycle.get_bucket_lifecycle_configuration,
@@ -128,7 +129,7 @@ _OPERATIONS: dict[str, Operation] = {
 
 
 def _may_change_settings(operation: str) -> bool:
-    if operation.startswith(("Get", "Head", "List")) or operation == "DeleteBucket":
+    if operation.startswith(("Get", "Head", "List")) or operation in ("DeleteBucket", "OPTIONS"):
         return False
     if operation == "PutObjectLockConfiguration":  # a bucket's setting, despite its name
         return True
