@@ -242,3 +242,31 @@ def test_missing_key_raises_file_not_found(fs, bucket):
         fs.cat_file(f"{bucket}/nope")
     with pytest.raises(FileNotFoundError):
         fs.open(f"{bucket}/nope", "rb")
+
+
+def test_requester_pays_reads_by_another_account(fakes3, s3_client, bucket):
+    """s3fs's requester_pays=True sends x-amz-request-payer on every call: the way another account
+    reads a Requester Pays bucket (without it, S3 answers 403)."""
+    import json
+
+    from s3_callers import OTHER, other_account_client
+
+    s3_client.delete_public_access_block(Bucket=bucket)
+    s3_client.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:ListBucket"],
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]}))
+    s3_client.put_object(Bucket=bucket, Key="data/part-0.csv", Body=b"a,b\n1,2\n")
+    s3_client.put_bucket_request_payment(Bucket=bucket, RequestPaymentConfiguration={"Payer": "Requester"})
+
+    def reader(requester_pays):
+        return s3fs.S3FileSystem(
+            key=OTHER.access_key, secret=OTHER.secret_key, requester_pays=requester_pays,
+            client_kwargs={"endpoint_url": fakes3.endpoint_url, "region_name": "us-east-1"},
+            skip_instance_cache=True, use_listings_cache=False)
+
+    with other_account_client(fakes3, OTHER):  # registers the other account's key meanwhile
+        with pytest.raises(PermissionError):
+            reader(False).cat(f"{bucket}/data/part-0.csv")
+        fs = reader(True)
+        assert fs.ls(f"{bucket}/data") == [f"{bucket}/data/part-0.csv"]
+        assert fs.cat(f"{bucket}/data/part-0.csv") == b"a,b\n1,2\n"

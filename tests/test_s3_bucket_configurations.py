@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -301,6 +302,27 @@ def test_requester_pays_is_stored_and_read_back(s3: Any) -> None:
     assert s3.get_bucket_request_payment(Bucket=BUCKET)["Payer"] == "Requester"
     s3.put_bucket_request_payment(Bucket=BUCKET, RequestPaymentConfiguration={"Payer": "BucketOwner"})
     assert s3.get_bucket_request_payment(Bucket=BUCKET)["Payer"] == "BucketOwner"
+
+
+def test_a_requester_pays_bucket_charges_other_accounts_only_when_they_agree(
+        s3: Any, other: Any, anon: Any) -> None:
+    """S3 User Guide, "Using Requester Pays buckets": a requester who is not the owner sends
+    x-amz-request-payer: requester, or gets 403; anonymous requests are refused; the answer carries
+    x-amz-request-charged. The owner pays for its own requests and sends nothing."""
+    s3.delete_public_access_block(Bucket=BUCKET)
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{BUCKET}/*"}]}))
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"v")
+    assert other.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"v"  # not yet Requester Pays
+    s3.put_bucket_request_payment(Bucket=BUCKET, RequestPaymentConfiguration={"Payer": "Requester"})
+    assert error_of(other.get_object, Bucket=BUCKET, Key="k")[:2] == ("AccessDenied", 403)
+    assert error_of(anon.get_object, Bucket=BUCKET, Key="k", RequestPayer="requester")[:2] == \
+        ("AccessDenied", 403)
+    got = other.get_object(Bucket=BUCKET, Key="k", RequestPayer="requester")
+    assert (got["Body"].read(), got["RequestCharged"]) == (b"v", "requester")
+    own = s3.get_object(Bucket=BUCKET, Key="k")
+    assert own["Body"].read() == b"v" and "RequestCharged" not in own
 
 
 @pytest.mark.parametrize("payer", ["Anyone", "requester", ""])

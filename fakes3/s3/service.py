@@ -38,6 +38,7 @@ from fakes3.s3 import (
     ownership,
     post_upload,
     replication,
+    requester_pays,
     tagging,
     version_listing,
     versioning,
@@ -191,7 +192,10 @@ class S3Service:
             raise not_implemented(operation)
         if "ExpectedBucketOwner" in params or "ExpectedSourceBucketOwner" in params:
             expected_owner.check(self.store, params)
+        charged = requester_pays.charged(self.store, params, ctx)
         result = handler(self._backend, params, ctx)
+        if charged:
+            result["RequestCharged"] = "requester"  # x-amz-request-charged, where S3 sends it
         if self.persistence is not None and _may_change_settings(operation):
             self.persistence.bucket_settings(self.store, params.get("Bucket"))
         return result
