@@ -137,6 +137,10 @@ def _may_change_settings(operation: str) -> bool:
     return not any(word in operation for word in ("Object", "Upload", "Part"))
 
 
+# The operations after which a data dir writes the bucket's settings: decided once, not per request.
+_SETTING_WRITERS = frozenset(op for op in _OPERATIONS if _may_change_settings(op))
+
+
 class S3Service:
     """One S3 endpoint's state: buckets, objects and their blobs. Thread-safe."""
 
@@ -196,7 +200,7 @@ class S3Service:
         result = handler(self._backend, params, ctx)
         if charged:
             result["RequestCharged"] = "requester"  # x-amz-request-charged, where S3 sends it
-        if self.persistence is not None and _may_change_settings(operation):
+        if self.persistence is not None and operation in _SETTING_WRITERS:
             self.persistence.bucket_settings(self.store, params.get("Bucket"))
         return result
 
